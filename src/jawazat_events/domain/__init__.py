@@ -1,0 +1,1 @@
+"""The domain model: aggregates, their events, value objects and rules. No I/O lives here."""

@@ -1,0 +1,106 @@
+"""The Establishment aggregate: an employer or sponsor, its default contacts, language and API key."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from jawazat_events.domain.errors import InvalidValue
+from jawazat_events.domain.identifiers import establishment_id
+
+LANGUAGES = ("ar", "en")
+
+
+def check_language(language: str) -> str:
+    """Messages go out in Arabic or English."""
+    if language not in LANGUAGES:
+        raise InvalidValue(f"language '{language}' must be 'ar' or 'en'")
+    return language
+
+
+class Establishment(Aggregate):
+    """An establishment registered for the notification service."""
+
+    @staticmethod
+    def create_id(unified_number: str, **_: Any) -> UUID:  # type: ignore[override]
+        return establishment_id(unified_number)
+
+    class Registered(Aggregate.Created):
+        unified_number: str
+        name: str
+        email: str | None
+        mobile: str | None
+        language: str
+        api_key_hash: str
+
+    @event(Registered)
+    def __init__(
+        self,
+        *,
+        unified_number: str,
+        name: str,
+        email: str | None,
+        mobile: str | None,
+        language: str,
+        api_key_hash: str,
+    ) -> None:
+        self.unified_number = unified_number
+        self.name = name
+        self.email = email
+        self.mobile = mobile
+        self.language = language
+        self.api_key_hash = api_key_hash
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        unified_number: str,
+        name: str,
+        email: str | None,
+        mobile: str | None,
+        language: str,
+        api_key_hash: str,
+    ) -> Establishment:
+        """Register an establishment; its API key is given here already hashed."""
+        if not name.strip():
+            raise InvalidValue("name must not be empty")
+        return cls(
+            unified_number=unified_number,
+            name=name.strip(),
+            email=email,
+            mobile=mobile,
+            language=check_language(language),
+            api_key_hash=api_key_hash,
+        )
+
+    class DefaultContactsUpdated(Aggregate.Event):
+        email: str | None
+        mobile: str | None
+        language: str
+
+    def update_defaults(
+        self, *, email: str | None = None, mobile: str | None = None, language: str | None = None
+    ) -> None:
+        """Change the default contacts and language; fields not given keep their value."""
+        self._defaults_updated(
+            email=email if email is not None else self.email,
+            mobile=mobile if mobile is not None else self.mobile,
+            language=check_language(language) if language is not None else self.language,
+        )
+
+    @event(DefaultContactsUpdated)
+    def _defaults_updated(self, *, email: str | None, mobile: str | None, language: str) -> None:
+        self.email = email
+        self.mobile = mobile
+        self.language = language
+
+    class ApiKeyRotated(Aggregate.Event):
+        api_key_hash: str
+
+    @event(ApiKeyRotated)
+    def rotate_api_key(self, *, api_key_hash: str) -> None:
+        """Replace the API key (given hashed); the old one stops working."""
+        self.api_key_hash = api_key_hash

@@ -1,0 +1,119 @@
+"""Value objects for identifiers and contacts: ID numbers, unified numbers, mobiles, e-mails, codes."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from jawazat_events.domain.errors import InvalidValue
+
+# Every deterministic aggregate id lives under this namespace (uuid5 of the natural key).
+NAMESPACE = uuid5(NAMESPACE_URL, "https://jawazat.example/events")
+
+_TEN_DIGITS = re.compile(r"\d{10}")
+
+
+class PersonKind(StrEnum):
+    """What the first digit of an ID number says about its holder."""
+
+    CITIZEN = "citizen"
+    RESIDENT = "resident"
+    VISITOR = "visitor"
+
+
+def luhn_ok(digits: str) -> bool:
+    """The contract's check: double digits at even 0-based index from the left, sum digits, % 10 == 0."""
+    total = 0
+    for index, char in enumerate(digits):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def parse_id_number(raw: object, *, field: str = "id_number") -> str:
+    """Return a valid 10-digit ID number or raise `InvalidValue` saying what is wrong with it."""
+    if not isinstance(raw, str):
+        raise InvalidValue(f"{field} must be a string of 10 digits, not {type(raw).__name__}")
+    value = raw.strip()
+    if not _TEN_DIGITS.fullmatch(value):
+        raise InvalidValue(f"{field} '{raw}' must be exactly 10 digits")
+    kind = person_kind(value)
+    if kind is None:
+        raise InvalidValue(
+            f"{field} '{value}' must start with 1 (citizen), 2 (resident) or 3/4 (visitor)"
+        )
+    if kind is not PersonKind.VISITOR and not luhn_ok(value):
+        raise InvalidValue(f"{field} '{value}' fails its check digit")
+    return value
+
+
+def person_kind(id_number: str) -> PersonKind | None:
+    """The holder's kind from the first digit, or None for a digit the contract does not know."""
+    return {
+        "1": PersonKind.CITIZEN,
+        "2": PersonKind.RESIDENT,
+        "3": PersonKind.VISITOR,
+        "4": PersonKind.VISITOR,
+    }.get(id_number[:1])
+
+
+def parse_unified_number(raw: object, *, field: str = "sponsor") -> str:
+    """Return a valid establishment unified number (10 digits starting with 7) or raise."""
+    if not isinstance(raw, str):
+        raise InvalidValue(f"{field} must be a string of 10 digits, not {type(raw).__name__}")
+    value = raw.strip()
+    if not _TEN_DIGITS.fullmatch(value) or not value.startswith("7"):
+        raise InvalidValue(f"{field} '{raw}' must be a 10-digit unified number starting with 7")
+    return value
+
+
+def parse_mobile(raw: str, *, field: str = "mobile", region: str = "SA") -> str:
+    """Parse a mobile number (region SA by default) and return it in E.164, or raise."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidValue(f"{field} '{raw}' is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidValue(f"{field} '{raw}' is not a valid phone number")
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidValue(f"{field} '{raw}' is not a mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_email(raw: str, *, field: str = "email") -> str:
+    """Validate an e-mail address (syntax only, no DNS) and return its normalised form, or raise."""
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidValue(f"{field} '{raw}' is not a valid e-mail address: {error}") from None
+
+
+def mask_id_number(id_number: str) -> str:
+    """The ID number reduced to its last four digits, for messages and logs."""
+    return "******" + id_number[-4:]
+
+
+def person_id(id_number: str) -> UUID:
+    """The deterministic aggregate id of the person with this ID number."""
+    return uuid5(NAMESPACE, f"person:{id_number}")
+
+
+def establishment_id(unified_number: str) -> UUID:
+    """The deterministic aggregate id of the establishment with this unified number."""
+    return uuid5(NAMESPACE, f"establishment:{unified_number}")
+
+
+def subscription_id(unified_number: str, id_number: str) -> UUID:
+    """The deterministic aggregate id of one establishment's subscription for one ID number."""
+    return uuid5(NAMESPACE, f"subscription:{unified_number}:{id_number}")

@@ -1,0 +1,445 @@
+"""The Person aggregate: one per ID number, holding everything source systems and the engine say about it."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from jawazat_events.domain.errors import (
+    InvalidValue,
+    PassportExpiresBeforeIssue,
+    PassportNotYetIssued,
+    PassportNumberRepeated,
+    SponsorUnchanged,
+)
+from jawazat_events.domain.identifiers import person_id
+
+
+@dataclass(frozen=True)
+class Visa:
+    """A visa as the person's record knows it."""
+
+    visa_number: str
+    visa_type: str | None
+    status: str
+    valid_from: date | None
+    valid_until: date | None
+
+
+def check_passport_dates(issue_date: date, expiry_date: date) -> None:
+    """A passport must expire after the day it was issued."""
+    if expiry_date <= issue_date:
+        raise PassportExpiresBeforeIssue(
+            f"expiry_date {expiry_date} is not after issue_date {issue_date}"
+        )
+
+
+class PersonEvent(Aggregate.Event):
+    """Base of every person event: who, the source's id, the business time and the sponsor then."""
+
+    contract_type: ClassVar[str] = ""
+    event_id: str
+    occurred_at: datetime
+    sponsor: str
+
+
+class Person(Aggregate):
+    """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings."""
+
+    @staticmethod
+    def create_id(id_number: str, **_: Any) -> UUID:  # type: ignore[override]
+        return person_id(id_number)
+
+    class Registered(Aggregate.Created, PersonEvent):
+        contract_type = "person_registered"
+        id_number: str
+        name_ar: str
+        name_en: str
+        nationality: str
+        passport_number: str
+        passport_issue_date: date
+        passport_expiry_date: date
+
+    @event(Registered)
+    def __init__(
+        self,
+        *,
+        id_number: str,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        name_ar: str,
+        name_en: str,
+        nationality: str,
+        passport_number: str,
+        passport_issue_date: date,
+        passport_expiry_date: date,
+    ) -> None:
+        self.id_number = id_number
+        self.name_ar = name_ar
+        self.name_en = name_en
+        self.nationality = nationality
+        self.passport_number = passport_number
+        self.passport_issue_date = passport_issue_date
+        self.passport_expiry_date = passport_expiry_date
+        # Sponsorship periods by business time: (start, sponsor); the first has no start.
+        self._sponsor_starts: list[datetime] = []
+        self._sponsors: list[str] = [sponsor]
+        self.visas: dict[str, Visa] = {}
+        self.last_crossing: tuple[datetime, str, str] | None = None
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id_number: str,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        name_ar: str,
+        name_en: str,
+        nationality: str,
+        passport_number: str,
+        passport_issue_date: date,
+        passport_expiry_date: date,
+    ) -> Person:
+        """Register a person with sponsor and passport (the first event of every person)."""
+        check_passport_dates(passport_issue_date, passport_expiry_date)
+        return cls(
+            id_number=id_number,
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=sponsor,
+            name_ar=name_ar,
+            name_en=name_en,
+            nationality=nationality,
+            passport_number=passport_number,
+            passport_issue_date=passport_issue_date,
+            passport_expiry_date=passport_expiry_date,
+        )
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def sponsor_at(self, when: datetime) -> str:
+        """The establishment that sponsored the person at this business time, as recorded so far."""
+        index = bisect.bisect_right(self._sponsor_starts, when)
+        return self._sponsors[index]
+
+    @property
+    def current_sponsor(self) -> str:
+        """The sponsor of the latest sponsorship period recorded."""
+        return self._sponsors[-1]
+
+    def sponsorship_periods(self) -> list[tuple[str, datetime | None, datetime | None]]:
+        """(sponsor, from, until) by business time; None means open-ended."""
+        starts: list[datetime | None] = [None, *self._sponsor_starts]
+        ends: list[datetime | None] = [*self._sponsor_starts, None]
+        return list(zip(self._sponsors, starts, ends, strict=True))
+
+    # --- border crossings ------------------------------------------------------------------------
+
+    class BorderCrossed(PersonEvent):
+        contract_type = "border_crossing"
+        direction: str
+        port: str
+
+    def cross_border(
+        self, *, event_id: str, occurred_at: datetime, direction: str, port: str
+    ) -> None:
+        """Record an entry to or exit from the kingdom."""
+        if direction not in ("entry", "exit"):
+            raise InvalidValue(f"direction '{direction}' must be 'entry' or 'exit'")
+        self._crossed(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            direction=direction,
+            port=port,
+        )
+
+    @event(BorderCrossed)
+    def _crossed(
+        self, *, event_id: str, occurred_at: datetime, sponsor: str, direction: str, port: str
+    ) -> None:
+        # Presence follows business time: a late crossing never overrides a newer one.
+        if self.last_crossing is None or occurred_at >= self.last_crossing[0]:
+            self.last_crossing = (occurred_at, direction, port)
+
+    # --- passports -------------------------------------------------------------------------------
+
+    class PassportRenewed(PersonEvent):
+        contract_type = "passport_renewed"
+        passport_number: str
+        issue_date: date
+        expiry_date: date
+
+    def renew_passport(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        passport_number: str,
+        issue_date: date,
+        expiry_date: date,
+        today: date,
+    ) -> None:
+        """Record a renewed passport, under the directorate's renewal rules."""
+        if issue_date > today:
+            raise PassportNotYetIssued(
+                f"issue_date {issue_date} is after today ({today}): the new passport is not yet issued"
+            )
+        check_passport_dates(issue_date, expiry_date)
+        if passport_number == self.passport_number:
+            raise PassportNumberRepeated(
+                f"passport_number '{passport_number}' repeats the current passport number"
+            )
+        self._renewed(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            passport_number=passport_number,
+            issue_date=issue_date,
+            expiry_date=expiry_date,
+        )
+
+    @event(PassportRenewed)
+    def _renewed(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        passport_number: str,
+        issue_date: date,
+        expiry_date: date,
+    ) -> None:
+        # The current passport is the most recently issued one, whatever order renewals arrive in.
+        if issue_date >= self.passport_issue_date:
+            self.passport_number = passport_number
+            self.passport_issue_date = issue_date
+            self.passport_expiry_date = expiry_date
+
+    class PassportExpiryApproaching(PersonEvent):
+        contract_type = "passport_expiry_approaching"
+        passport_number: str
+        days_left: int
+        expiry_date: date
+
+    def warn_passport_expiry(
+        self, *, event_id: str, occurred_at: datetime, days_left: int, passport_number: str
+    ) -> None:
+        """Record that the current passport is `days_left` days from expiry (made by the scheduler)."""
+        self._expiry_approaching(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            passport_number=passport_number,
+            days_left=days_left,
+            expiry_date=self.passport_expiry_date,
+        )
+
+    @event(PassportExpiryApproaching)
+    def _expiry_approaching(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        passport_number: str,
+        days_left: int,
+        expiry_date: date,
+    ) -> None:
+        pass
+
+    class PassportExpired(PersonEvent):
+        contract_type = "passport_expired"
+        passport_number: str
+        expiry_date: date
+
+    def expire_passport(
+        self, *, event_id: str, occurred_at: datetime, passport_number: str
+    ) -> None:
+        """Record that the current passport expired today (made by the scheduler)."""
+        self._expired(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            passport_number=passport_number,
+            expiry_date=self.passport_expiry_date,
+        )
+
+    @event(PassportExpired)
+    def _expired(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        passport_number: str,
+        expiry_date: date,
+    ) -> None:
+        pass
+
+    # --- visas -----------------------------------------------------------------------------------
+
+    class VisaIssued(PersonEvent):
+        contract_type = "visa_issued"
+        visa_number: str
+        visa_type: str
+        valid_from: date
+        valid_until: date
+
+    def issue_visa(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        visa_number: str,
+        visa_type: str,
+        valid_from: date,
+        valid_until: date,
+    ) -> None:
+        """Record a new visa."""
+        if valid_until < valid_from:
+            raise InvalidValue(f"valid_until {valid_until} is before valid_from {valid_from}")
+        existing = self.visas.get(visa_number)
+        if existing is not None and existing.visa_type is not None:
+            raise InvalidValue(f"visa_number '{visa_number}' was already issued to this person")
+        self._visa_issued(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            visa_number=visa_number,
+            visa_type=visa_type,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+
+    @event(VisaIssued)
+    def _visa_issued(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        visa_number: str,
+        visa_type: str,
+        valid_from: date,
+        valid_until: date,
+    ) -> None:
+        # A status change that arrived first (out of order) keeps its status.
+        earlier = self.visas.get(visa_number)
+        self.visas[visa_number] = Visa(
+            visa_number=visa_number,
+            visa_type=visa_type,
+            status=earlier.status if earlier else "issued",
+            valid_from=valid_from,
+            valid_until=earlier.valid_until if earlier and earlier.valid_until else valid_until,
+        )
+
+    class VisaStatusChanged(PersonEvent):
+        contract_type = "visa_status_changed"
+        visa_number: str
+        status: str
+        valid_until: date | None
+
+    def change_visa_status(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        visa_number: str,
+        status: str,
+        valid_until: date | None,
+    ) -> None:
+        """Record a visa's new status (used, cancelled, expired, extended)."""
+        self._visa_status_changed(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            visa_number=visa_number,
+            status=status,
+            valid_until=valid_until,
+        )
+
+    @event(VisaStatusChanged)
+    def _visa_status_changed(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        visa_number: str,
+        status: str,
+        valid_until: date | None,
+    ) -> None:
+        # Source systems may send a status before the issue: keep what we know either way.
+        earlier = self.visas.get(visa_number)
+        self.visas[visa_number] = Visa(
+            visa_number=visa_number,
+            visa_type=earlier.visa_type if earlier else None,
+            status=status,
+            valid_from=earlier.valid_from if earlier else None,
+            valid_until=valid_until or (earlier.valid_until if earlier else None),
+        )
+
+    # --- sponsorship -----------------------------------------------------------------------------
+
+    class SponsorshipTransferred(PersonEvent):
+        contract_type = "sponsorship_transferred"
+        from_sponsor: str
+        to_sponsor: str
+
+    def transfer_sponsorship(
+        self, *, event_id: str, occurred_at: datetime, to_sponsor: str
+    ) -> str | None:
+        """Move sponsorship from `occurred_at` on; return the establishment that stops being the
+        current sponsor (whose subscription must end), or None if the current sponsor is unchanged."""
+        sponsor_then = self.sponsor_at(occurred_at)
+        if to_sponsor == sponsor_then:
+            raise SponsorUnchanged(
+                f"to_sponsor '{to_sponsor}' already sponsors this person at {occurred_at.isoformat()}"
+            )
+        current_before = self.current_sponsor
+        self._transferred(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=sponsor_then,
+            from_sponsor=sponsor_then,
+            to_sponsor=to_sponsor,
+        )
+        return current_before if self.current_sponsor != current_before else None
+
+    @event(SponsorshipTransferred)
+    def _transferred(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        from_sponsor: str,
+        to_sponsor: str,
+    ) -> None:
+        index = bisect.bisect_right(self._sponsor_starts, occurred_at)
+        self._sponsor_starts.insert(index, occurred_at)
+        self._sponsors.insert(index + 1, to_sponsor)
+
+
+PERSON_EVENT_TYPES: dict[str, type[PersonEvent]] = {
+    cls.contract_type: cls
+    for cls in (
+        Person.Registered,
+        Person.BorderCrossed,
+        Person.PassportRenewed,
+        Person.PassportExpiryApproaching,
+        Person.PassportExpired,
+        Person.VisaIssued,
+        Person.VisaStatusChanged,
+        Person.SponsorshipTransferred,
+    )
+}

@@ -1,0 +1,179 @@
+"""The event feed's line format: parse and validate one JSON line into a typed feed event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+)
+
+from jawazat_events.domain.identifiers import parse_id_number, parse_unified_number
+from jawazat_events.domain.reference import ISO_ALPHA3, VISA_STATUSES, VISA_TYPES
+
+ENGINE_MADE_TYPES = ("passport_expiry_approaching", "passport_expired")
+
+
+def _id_number(value: str, info: ValidationInfo) -> str:
+    return parse_id_number(value, field=info.field_name or "id_number")
+
+
+def _unified(value: str, info: ValidationInfo) -> str:
+    return parse_unified_number(value, field=info.field_name or "unified number")
+
+
+def _nationality(value: str) -> str:
+    if value not in ISO_ALPHA3:
+        raise ValueError(f"'{value}' is not an ISO 3166 alpha-3 country code")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+IdNumber = Annotated[str, AfterValidator(_id_number)]
+UnifiedNumber = Annotated[str, AfterValidator(_unified)]
+Nationality = Annotated[str, AfterValidator(_nationality)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class _FeedEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    event_id: Text
+    id_number: IdNumber
+    occurred_at: AwareDatetime
+
+
+class PersonRegistered(_FeedEvent):
+    """A person enters the record with sponsor and passport."""
+
+    type: Literal["person_registered"]
+    sponsor: UnifiedNumber
+    name_ar: Text
+    name_en: Text
+    nationality: Nationality
+    passport_number: Code
+    passport_issue_date: date
+    passport_expiry_date: date
+
+
+class BorderCrossing(_FeedEvent):
+    """An entry into or exit from the kingdom."""
+
+    type: Literal["border_crossing"]
+    direction: Literal["entry", "exit"]
+    port: Code
+
+
+class PassportRenewed(_FeedEvent):
+    """A renewed passport's data."""
+
+    type: Literal["passport_renewed"]
+    passport_number: Code
+    issue_date: date
+    expiry_date: date
+
+
+class VisaIssued(_FeedEvent):
+    """A new visa."""
+
+    type: Literal["visa_issued"]
+    visa_number: Code
+    visa_type: Literal[VISA_TYPES]  # type: ignore[valid-type]
+    valid_from: date
+    valid_until: date
+
+
+class VisaStatusChanged(_FeedEvent):
+    """A visa's status moved."""
+
+    type: Literal["visa_status_changed"]
+    visa_number: Code
+    status: Literal[VISA_STATUSES]  # type: ignore[valid-type]
+    valid_until: date | None = None
+
+
+class SponsorshipTransferred(_FeedEvent):
+    """The person's sponsorship moved to another establishment."""
+
+    type: Literal["sponsorship_transferred"]
+    to_sponsor: UnifiedNumber
+
+
+FeedEvent = (
+    PersonRegistered
+    | BorderCrossing
+    | PassportRenewed
+    | VisaIssued
+    | VisaStatusChanged
+    | SponsorshipTransferred
+)
+FEED_TYPES = (
+    "person_registered",
+    "border_crossing",
+    "passport_renewed",
+    "visa_issued",
+    "visa_status_changed",
+    "sponsorship_transferred",
+)
+
+_ADAPTER: TypeAdapter[FeedEvent] = TypeAdapter(Annotated[FeedEvent, Field(discriminator="type")])
+
+
+class FeedLineError(ValueError):
+    """A feed line that cannot become an event; the message names the field and what is wrong."""
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = [str(p) for p in item["loc"]]
+        # The discriminated union puts the type's name first: drop it, it is not a field.
+        if loc and loc[0] in FEED_TYPES:
+            loc = loc[1:]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        kind = item["type"]
+        if kind == "missing":
+            message = "is required"
+        elif kind == "extra_forbidden":
+            message = "is not a field of this event type"
+        elif kind == "json_invalid":
+            return (
+                f"invalid JSON: {item['ctx'].get('error', message) if item.get('ctx') else message}"
+            )
+        field = ".".join(loc)
+        if not field:
+            return "a feed line must be a JSON object with the event's fields"
+        # Domain messages already start with the field's name.
+        parts.append(message if message.startswith(f"{field} ") else f"{field}: {message}")
+    return "; ".join(parts)
+
+
+def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
+    """Validate one feed item (a decoded JSON object or the raw line) or raise `FeedLineError`."""
+    try:
+        if isinstance(data, str | bytes):
+            return _ADAPTER.validate_json(data)
+        return _ADAPTER.validate_python(data)
+    except ValidationError as error:
+        raise FeedLineError(_check_type(error, data) or _describe(error)) from None
+
+
+def _check_type(error: ValidationError, data: dict[str, Any] | str | bytes) -> str | None:
+    for item in error.errors(include_url=False):
+        if item["type"] == "union_tag_invalid":
+            tag = item.get("ctx", {}).get("tag")
+            if tag in ENGINE_MADE_TYPES:
+                return f"type: '{tag}' is made by the engine and never accepted from a feed"
+            return f"type: unknown event type '{tag}' (known: {', '.join(FEED_TYPES)})"
+        if item["type"] == "union_tag_not_found":
+            return "type: is required"
+    return None
