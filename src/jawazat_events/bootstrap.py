@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from typing import Any
 
 from pydantic import ValidationError
 
 from jawazat_events.application import JawazatApplication
+from jawazat_events.establishments import EstablishmentService
 from jawazat_events.ingest import Ingestor
 from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
@@ -24,10 +26,22 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = "; ".join(
-            f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-            for e in error.errors()
+            f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+@dataclass
+class ReadModels:
+    """The projections the worker runs, sharing one read-model database."""
+
+    db: Any
+    index: Any
+    people: Any
+    fanout: Any
+
+    def all(self) -> list[Any]:
+        return [self.index, self.people, self.fanout]
 
 
 @dataclass
@@ -48,9 +62,7 @@ class Container:
             return JawazatApplication(
                 self.database.eventsourcing_env(), cache_size=self.settings.aggregate_cache_size
             )
-        except (
-            Exception
-        ) as error:  # the library raises many kinds; all mean "cannot open the store"
+        except Exception as error:  # the library raises many kinds; all mean "cannot open the store"
             raise ConfigurationError(
                 f"cannot open the event store at {self.redacted_database_url()}: {error}"
             ) from error
@@ -58,6 +70,35 @@ class Container:
     def today(self) -> date:
         """Today's date in the business time zone."""
         return self.clock().astimezone(self.settings.zone).date()
+
+    @cached_property
+    def read_models(self) -> ReadModels:
+        """The projections over the store's own database, tables made on first use."""
+        from projections.base import ReadModelDatabase
+        from projections.fanout import AlertFanout
+        from projections.people import PeopleView
+        from projections.subscription_index import SubscriptionIndex
+
+        db = ReadModelDatabase(self.app.factory.datastore)  # type: ignore[attr-defined]
+        models = ReadModels(
+            db=db,
+            index=SubscriptionIndex(db),
+            people=PeopleView(db),
+            fanout=AlertFanout(db, partitions=self.settings.fanout_partitions),
+        )
+        for projection in models.all():
+            projection.create_tables()
+        return models
+
+    @cached_property
+    def establishments(self) -> EstablishmentService:
+        return EstablishmentService(self.app)
+
+    def catch_up_index(self) -> None:
+        """Bring the subscription index up to the store's head (read-your-writes for listings)."""
+        from projections.runner import Follower
+
+        Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
 
     @cached_property
     def ingestor(self) -> Ingestor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -146,9 +147,7 @@ def _describe(error: ValidationError) -> str:
         elif kind == "extra_forbidden":
             message = "is not a field of this event type"
         elif kind == "json_invalid":
-            return (
-                f"invalid JSON: {item['ctx'].get('error', message) if item.get('ctx') else message}"
-            )
+            return f"invalid JSON: {item['ctx'].get('error', message) if item.get('ctx') else message}"
         field = ".".join(loc)
         if not field:
             return "a feed line must be a JSON object with the event's fields"
@@ -159,10 +158,15 @@ def _describe(error: ValidationError) -> str:
 
 def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
     """Validate one feed item (a decoded JSON object or the raw line) or raise `FeedLineError`."""
+    if not isinstance(data, str | bytes):
+        # A decoded item (a `POST /v1/events` body item) obeys the same JSON rules as a feed line:
+        # strict validation of Python objects would refuse the ISO strings JSON carries for dates.
+        try:
+            data = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise FeedLineError(f"an event must hold only JSON values: {error}") from None
     try:
-        if isinstance(data, str | bytes):
-            return _ADAPTER.validate_json(data)
-        return _ADAPTER.validate_python(data)
+        return _ADAPTER.validate_json(data)
     except ValidationError as error:
         raise FeedLineError(_check_type(error, data) or _describe(error)) from None
 

@@ -135,9 +135,7 @@ class _Person:
 class FeedGenerator:
     """Generates `events` events over `people` people, ending at `end` (business time)."""
 
-    def __init__(
-        self, *, people: int, events: int, seed: int = 1, end: datetime = DEFAULT_END
-    ) -> None:
+    def __init__(self, *, people: int, events: int, seed: int = 1, end: datetime = DEFAULT_END) -> None:
         if people < 1:
             raise ValueError("--people must be at least 1")
         if events < people:
@@ -171,13 +169,9 @@ class FeedGenerator:
         while True:
             kind = self.rng.random()
             if kind < 0.8:
-                value = luhn_complete(
-                    "2" + "".join(self.rng.choice("0123456789") for _ in range(8))
-                )
+                value = luhn_complete("2" + "".join(self.rng.choice("0123456789") for _ in range(8)))
             else:
-                value = self.rng.choice("34") + "".join(
-                    self.rng.choice("0123456789") for _ in range(9)
-                )
+                value = self.rng.choice("34") + "".join(self.rng.choice("0123456789") for _ in range(9))
             if value not in taken:
                 taken.add(value)
                 return value
@@ -266,9 +260,7 @@ class FeedGenerator:
                 "visa_number": number,
                 "visa_type": rng.choice(VISA_TYPES),
                 "valid_from": valid_from.isoformat(),
-                "valid_until": (
-                    valid_from + timedelta(days=rng.choice((60, 90, 180, 365)))
-                ).isoformat(),
+                "valid_until": (valid_from + timedelta(days=rng.choice((60, 90, 180, 365)))).isoformat(),
             }
         if roll < 0.85:
             number = rng.choice(person.visas)

@@ -158,13 +158,9 @@ class Ingestor:
                 results.append((LineResult(line, "duplicate", event.event_id), event.type))
                 continue
             try:
-                changed = apply_event(
-                    event, people=loaded, subscriptions=subscriptions, today=today
-                )
+                changed = apply_event(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
-                results.append(
-                    (LineResult(line, "rejected", event.event_id, str(error)), event.type)
-                )
+                results.append((LineResult(line, "rejected", event.event_id, str(error)), event.type))
                 continue
             seen.add(event.event_id)
             person = changed[0]
@@ -257,9 +253,7 @@ def apply_event(
         if left is not None:
             subscription = subscriptions.get(subscription_id(left, event.id_number))
             if isinstance(subscription, Subscription) and subscription.active:
-                subscription.end_by_transfer(
-                    effective_at=event.occurred_at, cause_event_id=event.event_id
-                )
+                subscription.end_by_transfer(effective_at=event.occurred_at, cause_event_id=event.event_id)
                 return [person, subscription]
     else:  # pragma: no cover - the feed's union is closed
         raise AssertionError(f"unhandled feed event {type(event).__name__}")

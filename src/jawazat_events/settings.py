@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     ingest_batch_size: int = Field(default=1000, ge=1, le=10_000)
     aggregate_cache_size: int = Field(default=50_000, ge=0)
+    projection_batch_size: int = Field(default=1000, ge=1, le=20_000)
+    fanout_partitions: int = Field(default=1, ge=1, le=1024)
 
     @field_validator("timezone")
     @classmethod
@@ -57,6 +59,4 @@ class Settings(BaseSettings):
     @property
     def lead_days(self) -> tuple[int, ...]:
         """Warning thresholds in days before expiry, largest first."""
-        return tuple(
-            sorted({int(p) for p in self.expiry_lead_days.split(",") if p.strip()}, reverse=True)
-        )
+        return tuple(sorted({int(p) for p in self.expiry_lead_days.split(",") if p.strip()}, reverse=True))

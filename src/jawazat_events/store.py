@@ -47,17 +47,13 @@ class DatabaseUrl:
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
             if not path:
-                raise ConfigurationError(
-                    "JAWAZAT_DATABASE_URL: sqlite URL needs a path: sqlite:///PATH"
-                )
+                raise ConfigurationError("JAWAZAT_DATABASE_URL: sqlite URL needs a path: sqlite:///PATH")
             return cls(backend="sqlite", sqlite_path=path)
         parsed = urlparse(url)
         if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
             dbname = parsed.path.lstrip("/")
             if not dbname:
-                raise ConfigurationError(
-                    "JAWAZAT_DATABASE_URL: postgresql URL needs a database name"
-                )
+                raise ConfigurationError("JAWAZAT_DATABASE_URL: postgresql URL needs a database name")
             return cls(
                 backend="postgres",
                 host=parsed.hostname or "127.0.0.1",
@@ -66,9 +62,7 @@ class DatabaseUrl:
                 password=unquote(parsed.password or ""),
                 dbname=dbname,
             )
-        raise ConfigurationError(
-            f"JAWAZAT_DATABASE_URL '{url}' must start with sqlite:/// or postgresql://"
-        )
+        raise ConfigurationError(f"JAWAZAT_DATABASE_URL '{url}' must start with sqlite:/// or postgresql://")
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment the eventsourcing library reads to build its recorders."""
@@ -135,14 +129,11 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
         ).format(self.events_table)
         self.sql_create_statements.append(
             SQL(
-                "CREATE TABLE IF NOT EXISTS {} ("
-                "event_id text PRIMARY KEY, notification_id bigint NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, notification_id bigint NOT NULL)"
             ).format(self.event_ids_table)
         )
 
-    def _insert_stored_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The library's lock and NOTIFY, then one INSERT from arrays of plain columns: psycopg dumps
         # those far faster than the library's array of composite values (same rows, same RETURNING).
         self._lock_table(curs)
@@ -187,9 +178,7 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
             return set()
         with self._reading() as curs:
             curs.execute(
-                SQL("SELECT event_id FROM {} WHERE event_id = ANY(%s)").format(
-                    self.event_ids_table
-                ),
+                SQL("SELECT event_id FROM {} WHERE event_id = ANY(%s)").format(self.event_ids_table),
                 (list(event_ids),),
             )
             return {row["event_id"] for row in curs.fetchall()}

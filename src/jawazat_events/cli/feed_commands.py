@@ -26,9 +26,7 @@ from jawazat_events.generate import FeedGenerator
 from jawazat_events.ingest import IngestReport, parse_lines
 
 
-def _lines_with_progress(
-    handle: IO[str], size: int | None, progress: Progress | None
-) -> Iterator[str]:
+def _lines_with_progress(handle: IO[str], size: int | None, progress: Progress | None) -> Iterator[str]:
     task = progress.add_task("ingest", total=size) if progress else None
     for line in handle:
         if progress is not None and task is not None:
@@ -40,9 +38,7 @@ def _lines_with_progress(
 @handles_errors
 def ingest(
     file: Annotated[str, typer.Argument(help="JSON Lines feed, or - for standard input")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print the report as one JSON object")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
 ) -> None:
     """Validate and store a feed; report accepted, duplicate and rejected lines (exit 1 if any rejected)."""
     if file == "-":
@@ -107,9 +103,7 @@ def _print_report(report: IngestReport, *, as_json: bool) -> None:
 @app.command("generate-feed")
 def generate_feed(
     people: Annotated[int, typer.Option("--people", min=1, help="how many people to register")],
-    events: Annotated[
-        int, typer.Option("--events", min=1, help="events in all, registrations included")
-    ],
+    events: Annotated[int, typer.Option("--events", min=1, help="events in all, registrations included")],
     seed: Annotated[int, typer.Option("--seed", help="same seed, same feed")] = 1,
 ) -> None:
     """Write a realistic synthetic feed to standard output as JSON Lines."""

@@ -65,7 +65,12 @@ def container() -> Iterator[Container]:
 
 def main() -> None:
     """Console-script entry point."""
-    from jawazat_events.cli import demo, feed_commands  # noqa: F401  (registers commands)
+    from jawazat_events.cli import (  # noqa: F401  (registers commands)
+        demo,
+        establishment_commands,
+        feed_commands,
+        worker_commands,
+    )
 
     try:
         app()

@@ -76,7 +76,12 @@ class Establishment(Aggregate):
             api_key_hash=api_key_hash,
         )
 
-    class DefaultContactsUpdated(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """Every establishment event names its unified number."""
+
+        unified_number: str
+
+    class DefaultContactsUpdated(Event):
         email: str | None
         mobile: str | None
         language: str
@@ -86,21 +91,27 @@ class Establishment(Aggregate):
     ) -> None:
         """Change the default contacts and language; fields not given keep their value."""
         self._defaults_updated(
+            unified_number=self.unified_number,
             email=email if email is not None else self.email,
             mobile=mobile if mobile is not None else self.mobile,
             language=check_language(language) if language is not None else self.language,
         )
 
     @event(DefaultContactsUpdated)
-    def _defaults_updated(self, *, email: str | None, mobile: str | None, language: str) -> None:
+    def _defaults_updated(
+        self, *, unified_number: str, email: str | None, mobile: str | None, language: str
+    ) -> None:
         self.email = email
         self.mobile = mobile
         self.language = language
 
-    class ApiKeyRotated(Aggregate.Event):
+    class ApiKeyRotated(Event):
         api_key_hash: str
 
-    @event(ApiKeyRotated)
     def rotate_api_key(self, *, api_key_hash: str) -> None:
         """Replace the API key (given hashed); the old one stops working."""
+        self._key_rotated(unified_number=self.unified_number, api_key_hash=api_key_hash)
+
+    @event(ApiKeyRotated)
+    def _key_rotated(self, *, unified_number: str, api_key_hash: str) -> None:
         self.api_key_hash = api_key_hash

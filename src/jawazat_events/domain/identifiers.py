@@ -47,9 +47,7 @@ def parse_id_number(raw: object, *, field: str = "id_number") -> str:
         raise InvalidValue(f"{field} '{raw}' must be exactly 10 digits")
     kind = person_kind(value)
     if kind is None:
-        raise InvalidValue(
-            f"{field} '{value}' must start with 1 (citizen), 2 (resident) or 3/4 (visitor)"
-        )
+        raise InvalidValue(f"{field} '{value}' must start with 1 (citizen), 2 (resident) or 3/4 (visitor)")
     if kind is not PersonKind.VISITOR and not luhn_ok(value):
         raise InvalidValue(f"{field} '{value}' fails its check digit")
     return value

@@ -34,15 +34,14 @@ class Visa:
 def check_passport_dates(issue_date: date, expiry_date: date) -> None:
     """A passport must expire after the day it was issued."""
     if expiry_date <= issue_date:
-        raise PassportExpiresBeforeIssue(
-            f"expiry_date {expiry_date} is not after issue_date {issue_date}"
-        )
+        raise PassportExpiresBeforeIssue(f"expiry_date {expiry_date} is not after issue_date {issue_date}")
 
 
 class PersonEvent(Aggregate.Event):
     """Base of every person event: who, the source's id, the business time and the sponsor then."""
 
     contract_type: ClassVar[str] = ""
+    id_number: str
     event_id: str
     occurred_at: datetime
     sponsor: str
@@ -148,13 +147,12 @@ class Person(Aggregate):
         direction: str
         port: str
 
-    def cross_border(
-        self, *, event_id: str, occurred_at: datetime, direction: str, port: str
-    ) -> None:
+    def cross_border(self, *, event_id: str, occurred_at: datetime, direction: str, port: str) -> None:
         """Record an entry to or exit from the kingdom."""
         if direction not in ("entry", "exit"):
             raise InvalidValue(f"direction '{direction}' must be 'entry' or 'exit'")
         self._crossed(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -164,7 +162,7 @@ class Person(Aggregate):
 
     @event(BorderCrossed)
     def _crossed(
-        self, *, event_id: str, occurred_at: datetime, sponsor: str, direction: str, port: str
+        self, *, id_number: str, event_id: str, occurred_at: datetime, sponsor: str, direction: str, port: str
     ) -> None:
         # Presence follows business time: a late crossing never overrides a newer one.
         if self.last_crossing is None or occurred_at >= self.last_crossing[0]:
@@ -199,6 +197,7 @@ class Person(Aggregate):
                 f"passport_number '{passport_number}' repeats the current passport number"
             )
         self._renewed(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -211,6 +210,7 @@ class Person(Aggregate):
     def _renewed(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,
@@ -235,6 +235,7 @@ class Person(Aggregate):
     ) -> None:
         """Record that the current passport is `days_left` days from expiry (made by the scheduler)."""
         self._expiry_approaching(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -247,6 +248,7 @@ class Person(Aggregate):
     def _expiry_approaching(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,
@@ -261,11 +263,10 @@ class Person(Aggregate):
         passport_number: str
         expiry_date: date
 
-    def expire_passport(
-        self, *, event_id: str, occurred_at: datetime, passport_number: str
-    ) -> None:
+    def expire_passport(self, *, event_id: str, occurred_at: datetime, passport_number: str) -> None:
         """Record that the current passport expired today (made by the scheduler)."""
         self._expired(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -277,6 +278,7 @@ class Person(Aggregate):
     def _expired(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,
@@ -311,6 +313,7 @@ class Person(Aggregate):
         if existing is not None and existing.visa_type is not None:
             raise InvalidValue(f"visa_number '{visa_number}' was already issued to this person")
         self._visa_issued(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -324,6 +327,7 @@ class Person(Aggregate):
     def _visa_issued(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,
@@ -359,6 +363,7 @@ class Person(Aggregate):
     ) -> None:
         """Record a visa's new status (used, cancelled, expired, extended)."""
         self._visa_status_changed(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=self.sponsor_at(occurred_at),
@@ -371,6 +376,7 @@ class Person(Aggregate):
     def _visa_status_changed(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,
@@ -395,9 +401,7 @@ class Person(Aggregate):
         from_sponsor: str
         to_sponsor: str
 
-    def transfer_sponsorship(
-        self, *, event_id: str, occurred_at: datetime, to_sponsor: str
-    ) -> str | None:
+    def transfer_sponsorship(self, *, event_id: str, occurred_at: datetime, to_sponsor: str) -> str | None:
         """Move sponsorship from `occurred_at` on; return the establishment that stops being the
         current sponsor (whose subscription must end), or None if the current sponsor is unchanged."""
         sponsor_then = self.sponsor_at(occurred_at)
@@ -407,6 +411,7 @@ class Person(Aggregate):
             )
         current_before = self.current_sponsor
         self._transferred(
+            id_number=self.id_number,
             event_id=event_id,
             occurred_at=occurred_at,
             sponsor=sponsor_then,
@@ -419,6 +424,7 @@ class Person(Aggregate):
     def _transferred(
         self,
         *,
+        id_number: str,
         event_id: str,
         occurred_at: datetime,
         sponsor: str,

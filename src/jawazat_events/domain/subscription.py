@@ -47,9 +47,7 @@ class Subscription(Aggregate):
         self.id_number = id_number
         self._start(notification_types, mobile, email)
 
-    def _start(
-        self, notification_types: tuple[str, ...], mobile: str | None, email: str | None
-    ) -> None:
+    def _start(self, notification_types: tuple[str, ...], mobile: str | None, email: str | None) -> None:
         self.notification_types = tuple(notification_types)
         self.mobile = mobile
         self.email = email
@@ -57,7 +55,13 @@ class Subscription(Aggregate):
         self.ended_reason: str | None = None
         self.since: datetime = self.modified_on
 
-    class Resubscribed(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """Every subscription event names its establishment and ID number, so read models need no look-up."""
+
+        unified_number: str
+        id_number: str
+
+    class Resubscribed(Event):
         notification_types: tuple[str, ...]
         mobile: str | None
         email: str | None
@@ -68,15 +72,27 @@ class Subscription(Aggregate):
         """Start again after the subscription ended."""
         if self.active:
             raise AlreadySubscribed(f"already subscribed to {self.id_number}")
-        self._resubscribed(notification_types=notification_types, mobile=mobile, email=email)
+        self._resubscribed(
+            unified_number=self.unified_number,
+            id_number=self.id_number,
+            notification_types=notification_types,
+            mobile=mobile,
+            email=email,
+        )
 
     @event(Resubscribed)
     def _resubscribed(
-        self, *, notification_types: tuple[str, ...], mobile: str | None, email: str | None
+        self,
+        *,
+        unified_number: str,
+        id_number: str,
+        notification_types: tuple[str, ...],
+        mobile: str | None,
+        email: str | None,
     ) -> None:
         self._start(notification_types, mobile, email)
 
-    class Changed(Aggregate.Event):
+    class Changed(Event):
         notification_types: tuple[str, ...]
         mobile: str | None
         email: str | None
@@ -94,22 +110,32 @@ class Subscription(Aggregate):
         self._require_active()
         new_mobile = None if clear_mobile else (mobile if mobile is not None else self.mobile)
         new_email = None if clear_email else (email if email is not None else self.email)
-        new_types = (
-            notification_types if notification_types is not None else self.notification_types
-        )
+        new_types = notification_types if notification_types is not None else self.notification_types
         if not new_types:
             raise InvalidValue("notification_types must name at least one notification type")
-        self._changed(notification_types=tuple(new_types), mobile=new_mobile, email=new_email)
+        self._changed(
+            unified_number=self.unified_number,
+            id_number=self.id_number,
+            notification_types=tuple(new_types),
+            mobile=new_mobile,
+            email=new_email,
+        )
 
     @event(Changed)
     def _changed(
-        self, *, notification_types: tuple[str, ...], mobile: str | None, email: str | None
+        self,
+        *,
+        unified_number: str,
+        id_number: str,
+        notification_types: tuple[str, ...],
+        mobile: str | None,
+        email: str | None,
     ) -> None:
         self.notification_types = tuple(notification_types)
         self.mobile = mobile
         self.email = email
 
-    class Ended(Aggregate.Event):
+    class Ended(Event):
         reason: str
         effective_at: datetime | None
         cause_event_id: str | None
@@ -117,18 +143,34 @@ class Subscription(Aggregate):
     def unsubscribe(self) -> None:
         """The establishment cancels the subscription (the person no longer belongs to it)."""
         self._require_active()
-        self._ended(reason=REASON_ESTABLISHMENT, effective_at=None, cause_event_id=None)
+        self._ended(
+            unified_number=self.unified_number,
+            id_number=self.id_number,
+            reason=REASON_ESTABLISHMENT,
+            effective_at=None,
+            cause_event_id=None,
+        )
 
     def end_by_transfer(self, *, effective_at: datetime, cause_event_id: str) -> None:
         """The person's sponsorship moved away from this establishment at `effective_at`."""
         self._require_active()
         self._ended(
-            reason=REASON_TRANSFER, effective_at=effective_at, cause_event_id=cause_event_id
+            unified_number=self.unified_number,
+            id_number=self.id_number,
+            reason=REASON_TRANSFER,
+            effective_at=effective_at,
+            cause_event_id=cause_event_id,
         )
 
     @event(Ended)
     def _ended(
-        self, *, reason: str, effective_at: datetime | None, cause_event_id: str | None
+        self,
+        *,
+        unified_number: str,
+        id_number: str,
+        reason: str,
+        effective_at: datetime | None,
+        cause_event_id: str | None,
     ) -> None:
         self.active = False
         self.ended_reason = reason

@@ -1,0 +1,70 @@
+"""The worker: runs the projections (subscription index, people view, alert fan-out) and delivery.
+
+`run_once()` drains everything pending and returns a summary; `run_forever()` follows new events until
+stopped (SIGTERM/SIGINT set the stop flag; the current batch finishes or rolls back atomically).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from jawazat_events.bootstrap import Container
+from projections.claims import Claims
+from projections.runner import Follower
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSummary:
+    """What one drain did."""
+
+    events_read: dict[str, int] = field(default_factory=dict)
+    alerts_created: int = 0
+    head: int = 0
+
+
+class Worker:
+    """Projections and delivery for one process; shares work with other workers on PostgreSQL."""
+
+    def __init__(self, container: Container, *, stop: threading.Event | None = None) -> None:
+        self.container = container
+        self.stop = stop or threading.Event()
+        self.read_models = container.read_models
+        conninfo = container.database.psycopg_conninfo() if container.database.backend == "postgres" else None
+        self.claims = Claims(conninfo, partitions=container.settings.fanout_partitions)
+
+    def run_once(self) -> WorkerSummary:
+        """Drain all pending work for the units this worker holds, up to the store's head now."""
+        self.claims.rebalance()
+        app = self.container.app
+        head = app.recorder.max_notification_id() or 0
+        summary = WorkerSummary(head=head)
+        size = self.container.settings.projection_batch_size
+        index, people, fanout = self.read_models.index, self.read_models.people, self.read_models.fanout
+        for name, projection in (("subscription_index", index), ("people", people)):
+            if name in self.claims.singles:
+                summary.events_read[name] = (
+                    Follower(app, projection, batch_size=size).drain(head=head, stop_flag=self.stop).read
+                )
+        if self.claims.fanout:
+            # Fan-out never runs ahead of the subscription index: matching needs its versions.
+            index_position = self.read_models.db.position(index.tracking_names()[0])
+            follower = Follower(app, fanout, batch_size=size, partitions=sorted(self.claims.fanout))
+            result = follower.drain(head=min(head, index_position), stop_flag=self.stop)
+            summary.events_read["fanout"] = result.read
+            summary.alerts_created = result.alerts
+        return summary
+
+    def run_forever(self, *, idle_wait: float = 0.2) -> None:
+        """Follow new events until the stop flag is set."""
+        while not self.stop.is_set():
+            summary = self.run_once()
+            if not any(summary.events_read.values()):
+                self.stop.wait(idle_wait)
+        self.claims.close()
+
+    def close(self) -> None:
+        self.claims.close()
