@@ -24,13 +24,14 @@ from uuid import uuid5
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
+from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
+from projections.alert_status import ALERTS, apply_attempt, apply_confirmation
 from projections.base import Positioned, Projection, ReadModelDatabase, Sql
 from projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
 
-ALERTS = "alerts"
 ALERTING_EVENTS = (
     Person.BorderCrossed,
     Person.PassportRenewed,
@@ -91,7 +92,10 @@ class AlertFanout(Projection):
 
     name = "fanout"
     tables = (ALERTS,)
-    topics = tuple(get_topic(cls) for cls in ALERTING_EVENTS)
+    # Delivery events come too: a rebuilt alerts table gets every attempt and status back.
+    topics = tuple(
+        get_topic(cls) for cls in (*ALERTING_EVENTS, AlertDelivery.Attempted, AlertDelivery.Confirmed)
+    )
 
     def __init__(self, db: ReadModelDatabase, *, partitions: int = 1) -> None:
         super().__init__(db)
@@ -112,10 +116,11 @@ class AlertFanout(Projection):
             "language TEXT NOT NULL, occurred_at TEXT NOT NULL, created_at TEXT NOT NULL, "
             "payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
             "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
-            "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, updated_at TEXT)",
+            "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, updated_at TEXT)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_due ON {ALERTS} (status, next_attempt_at)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
+            f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
         ]
 
     # --- batch processing ------------------------------------------------------------------------
@@ -138,6 +143,37 @@ class AlertFanout(Projection):
         return created
 
     def _fan_out(self, sql: Sql, items: Sequence[Positioned]) -> int:
+        created = 0
+        run: list[Positioned] = []
+        # Person events are matched in runs; delivery events apply in order between them.
+        for item in items:
+            if isinstance(item.event, AlertDelivery.Event):
+                created += self._match_run(sql, run)
+                run = []
+                self._delivery(sql, item.event)
+            else:
+                run.append(item)
+        return created + self._match_run(sql, run)
+
+    @staticmethod
+    def _delivery(sql: Sql, event: AlertDelivery.Event) -> None:
+        if isinstance(event, AlertDelivery.Attempted):
+            apply_attempt(
+                sql,
+                alert_id=event.alert_id,
+                attempt=event.attempt,
+                outcome=event.outcome,
+                detail=event.detail,
+                provider_id=event.provider_id,
+                at=event.at,
+                next_attempt_at=event.next_attempt_at,
+            )
+        elif isinstance(event, AlertDelivery.Confirmed):
+            apply_confirmation(
+                sql, alert_id=event.alert_id, status=event.status, detail=event.detail, at=event.at
+            )
+
+    def _match_run(self, sql: Sql, items: Sequence[Positioned]) -> int:
         if not items:
             return 0
         versions = self._subscription_versions(sql, {i.event.id_number for i in items})

@@ -91,6 +91,50 @@ class Container:
         return models
 
     @cached_property
+    def channels(self) -> dict[str, Any]:
+        """The delivery channels: SMTP and Twilio when configured, else the outbox folder."""
+        from subscribers.email import EmailChannel
+        from subscribers.outbox import OutboxChannel
+        from subscribers.sms import SmsChannel
+
+        s = self.settings
+        channels: dict[str, Any] = {}
+        if s.smtp_url:
+            channels["email"] = EmailChannel(s.smtp_url, s.email_from)
+        else:
+            channels["email"] = OutboxChannel(s.outbox_dir, "email", sender=s.email_from)
+        if s.twilio_account_sid and s.twilio_auth_token and s.twilio_from:
+            channels["sms"] = SmsChannel(
+                s.twilio_account_sid,
+                s.twilio_auth_token,
+                s.twilio_from,
+                api_base=s.twilio_api_base,
+                status_callback=s.twilio_status_callback_url,
+            )
+        else:
+            channels["sms"] = OutboxChannel(s.outbox_dir, "sms")
+        return channels
+
+    @cached_property
+    def delivery(self) -> Any:
+        """The delivery service over the alerts read model and the channels."""
+        import os
+        import socket
+
+        from jawazat_events.delivery import DeliveryService
+
+        return DeliveryService(
+            app=self.app,
+            db=self.read_models.db,
+            channels=self.channels,
+            clock=self.clock,
+            zone=self.settings.zone,
+            retry_base_seconds=self.settings.retry_base_seconds,
+            max_attempts=self.settings.max_attempts,
+            worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        )
+
+    @cached_property
     def establishments(self) -> EstablishmentService:
         return EstablishmentService(self.app)
 

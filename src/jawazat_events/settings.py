@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api_base: str | None = None
+    twilio_status_callback_url: str | None = None
     outbox_dir: Path = Path("./outbox")
     expiry_lead_days: str = "90,60,30,7"
     timezone: str = "Asia/Riyadh"

@@ -24,13 +24,17 @@ class WorkerSummary:
     events_read: dict[str, int] = field(default_factory=dict)
     alerts_created: int = 0
     head: int = 0
+    deliveries: dict[str, int] = field(default_factory=dict)
 
 
 class Worker:
     """Projections and delivery for one process; shares work with other workers on PostgreSQL."""
 
-    def __init__(self, container: Container, *, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, container: Container, *, stop: threading.Event | None = None, deliver: bool = True
+    ) -> None:
         self.container = container
+        self.deliver = deliver
         self.stop = stop or threading.Event()
         self.read_models = container.read_models
         conninfo = container.database.psycopg_conninfo() if container.database.backend == "postgres" else None
@@ -56,13 +60,15 @@ class Worker:
             result = follower.drain(head=min(head, index_position), stop_flag=self.stop)
             summary.events_read["fanout"] = result.read
             summary.alerts_created = result.alerts
+        if self.deliver and not self.stop.is_set():
+            summary.deliveries = self.container.delivery.deliver_due().outcomes
         return summary
 
     def run_forever(self, *, idle_wait: float = 0.2) -> None:
         """Follow new events until the stop flag is set."""
         while not self.stop.is_set():
             summary = self.run_once()
-            if not any(summary.events_read.values()):
+            if not any(summary.events_read.values()) and not summary.deliveries:
                 self.stop.wait(idle_wait)
         self.claims.close()
 

@@ -33,7 +33,9 @@ def worker(
                 out.print(
                     f"worker: store head {summary.head}; events read "
                     + ", ".join(f"{k} {v}" for k, v in summary.events_read.items())
-                    + f"; alerts created {summary.alerts_created}",
+                    + f"; alerts created {summary.alerts_created}"
+                    + "; deliveries "
+                    + (", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items())) or "none"),
                     markup=False,
                 )
                 return

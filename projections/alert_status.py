@@ -1,0 +1,68 @@
+"""Alert delivery status in the alerts read model: one idempotent update shared by the delivery worker
+(right after it records an attempt) and the fan-out projection (when it replays delivery events)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from jawazat_events.domain.delivery import RANK, status_after
+from projections.base import Sql
+
+ALERTS = "alerts"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def apply_attempt(  # noqa: PLR0913
+    sql: Sql,
+    *,
+    alert_id: str,
+    attempt: int,
+    outcome: str,
+    detail: str,
+    provider_id: str | None,
+    at: datetime,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Add attempt number `attempt` to the alert's history (once) and move its status."""
+    row = sql.execute(
+        f"SELECT attempts, attempt_count FROM {ALERTS} WHERE alert_id = ?", (alert_id,)
+    ).fetchone()
+    if row is None or row["attempt_count"] >= attempt:
+        return
+    attempts = json.loads(row["attempts"])
+    entry = {"at": _iso(at), "outcome": outcome, "detail": detail}
+    if provider_id:
+        entry["provider_id"] = provider_id
+    attempts.append(entry)
+    sql.execute(
+        f"UPDATE {ALERTS} SET status = ?, attempts = ?, attempt_count = ?, next_attempt_at = ?, "
+        "provider_id = COALESCE(?, provider_id), claimed_by = NULL, claimed_until = NULL, updated_at = ? "
+        "WHERE alert_id = ? AND attempt_count < ?",
+        (
+            status_after(outcome),
+            json.dumps(attempts, ensure_ascii=False),
+            attempt,
+            _iso(next_attempt_at) or _iso(at),
+            provider_id,
+            _iso(at),
+            alert_id,
+            attempt,
+        ),
+    )
+
+
+def apply_confirmation(sql: Sql, *, alert_id: str, status: str, detail: str, at: datetime) -> None:
+    """A provider's delivery report: statuses only move forward; a repeat is harmless."""
+    row = sql.execute(f"SELECT status, attempts FROM {ALERTS} WHERE alert_id = ?", (alert_id,)).fetchone()
+    if row is None or RANK.get(status, 0) <= RANK.get(row["status"], 0):
+        return
+    attempts = json.loads(row["attempts"])
+    attempts.append({"at": _iso(at), "outcome": status, "detail": detail})
+    sql.execute(
+        f"UPDATE {ALERTS} SET status = ?, attempts = ?, updated_at = ? WHERE alert_id = ?",
+        (status, json.dumps(attempts, ensure_ascii=False), _iso(at), alert_id),
+    )

@@ -1,0 +1,347 @@
+"""Delivery: claim due alerts, render them, send them through the channels, and record every attempt.
+
+Flow for one alert: claim it in the alerts read model (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL so
+several workers never take the same alert), render it, send it, then record the attempt as an event on
+the alert's `AlertDelivery` aggregate (the record of truth) and update the alerts row at once.
+
+The crash window, decided deliberately: a worker that dies after the provider accepted a message but
+before the attempt was recorded leaves a claim behind. When the lease expires, the next worker records an
+attempt with outcome `unknown` ("may have been delivered already") and sends again: at-least-once, with the
+same e-mail Message-ID so mail systems can fold the copies; for SMS a duplicate is possible and is shown on
+the alert. If the attempt was recorded but the row not updated, the row is repaired from the record and
+nothing is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from jawazat_events.domain.delivery import AlertDelivery
+from projections.alert_status import ALERTS, apply_attempt, apply_confirmation
+from projections.base import ReadModelDatabase, Sql
+from projections.subscription_index import ESTABLISHMENTS
+from subscribers.base import Channel, DeliveryResult, OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_AGE = timedelta(days=3)
+DUE = ("pending", "retrying")
+
+
+@dataclass
+class DeliverySummary:
+    """What one pass of delivery did."""
+
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+
+    def add(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An alert row this worker holds the lease on."""
+
+    row: dict[str, Any]
+    stale: bool  # a previous holder died with it claimed: its send may have happened
+
+
+class DeliveryService:
+    """Sends due alerts through the configured channels and keeps their record."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        app: Any,
+        db: ReadModelDatabase,
+        channels: Mapping[str, Channel],
+        clock: Any,
+        zone: Any,
+        retry_base_seconds: float,
+        max_attempts: int,
+        worker_id: str,
+        concurrency: int = 20,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.channels = channels
+        self.clock = clock
+        self.zone = zone
+        self.retry_base = retry_base_seconds
+        self.max_attempts = max_attempts
+        self.worker_id = worker_id
+        self.concurrency = concurrency
+
+    # --- one pass --------------------------------------------------------------------------------
+
+    def deliver_due(self, *, limit: int = 500) -> DeliverySummary:
+        """Send every alert that is due now (in passes of `limit`), then return what happened."""
+        total = DeliverySummary()
+        while True:
+            summary = asyncio.run(self.deliver_batch(limit=limit))
+            total.claimed += summary.claimed
+            total.repaired += summary.repaired
+            for outcome, count in summary.outcomes.items():
+                total.outcomes[outcome] = total.outcomes.get(outcome, 0) + count
+            if summary.claimed < limit:
+                return total
+
+    async def deliver_batch(self, *, limit: int = 500) -> DeliverySummary:
+        """Claim up to `limit` due alerts, send them concurrently, record every attempt."""
+        summary = DeliverySummary()
+        claimed = self._claim(limit)
+        summary.claimed = len(claimed)
+        if not claimed:
+            return summary
+        records = self.app.load_many(UUID(c.row["alert_id"]) for c in claimed)
+        to_send: list[Claimed] = []
+        for item in claimed:
+            record = records.get(UUID(item.row["alert_id"]))
+            if record is not None and record.attempts > item.row["attempt_count"]:
+                summary.repaired += 1  # recorded, row not updated: repair below, send nothing
+                continue
+            to_send.append(item)
+        await self._close_repaired(records, claimed)
+        results = await self._send_all(to_send)
+        self._record(to_send, results, records, summary)
+        return summary
+
+    # --- claiming --------------------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[Claimed]:
+        now = self.clock()
+        now_iso = now.astimezone(UTC).isoformat()
+        until = (now + LEASE).astimezone(UTC).isoformat()
+        lock = "FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
+        with self.db.transaction() as sql:
+            rows = sql.execute(
+                f"SELECT alert_id, claimed_by FROM {ALERTS} WHERE status IN ('pending', 'retrying') "
+                "AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) "
+                f"ORDER BY next_attempt_at LIMIT ? {lock}",
+                (now_iso, now_iso, limit),
+            ).fetchall()
+            if not rows:
+                return []
+            ids = [r["alert_id"] for r in rows]
+            stale = {r["alert_id"] for r in rows if r["claimed_by"]}
+            sql.execute(
+                f"UPDATE {ALERTS} SET claimed_by = ?, claimed_until = ? WHERE alert_id IN {sql.in_list(len(ids))}",
+                (self.worker_id, until, *ids),
+            )
+            full = sql.execute(
+                f"SELECT * FROM {ALERTS} WHERE alert_id IN {sql.in_list(len(ids))}", ids
+            ).fetchall()
+        return [Claimed(row=row, stale=row["alert_id"] in stale) for row in full]
+
+    async def _close_repaired(self, records: Mapping[UUID, Any], claimed: list[Claimed]) -> None:
+        repaired = [
+            c
+            for c in claimed
+            if (r := records.get(UUID(c.row["alert_id"]))) is not None and r.attempts > c.row["attempt_count"]
+        ]
+        if not repaired:
+            return
+        with self.db.transaction() as sql:
+            for item in repaired:
+                self._replay_record(sql, UUID(item.row["alert_id"]), item.row["attempt_count"])
+
+    def _replay_record(self, sql: Sql, key: UUID, known: int) -> None:
+        for event in self.app.events.get(key):
+            if isinstance(event, AlertDelivery.Attempted) and event.attempt > known:
+                apply_attempt(
+                    sql,
+                    alert_id=event.alert_id,
+                    attempt=event.attempt,
+                    outcome=event.outcome,
+                    detail=event.detail,
+                    provider_id=event.provider_id,
+                    at=event.at,
+                    next_attempt_at=event.next_attempt_at,
+                )
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    async def _send_all(self, items: list[Claimed]) -> list[DeliveryResult]:
+        gate = asyncio.Semaphore(self.concurrency)
+        limiters = {name: _limiter(channel) for name, channel in self.channels.items()}
+
+        async def one(item: Claimed) -> DeliveryResult:
+            async with gate:
+                channel = self.channels.get(item.row["channel"])
+                if channel is None:
+                    return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
+                try:
+                    message = self._render(item.row)
+                except Exception as error:  # a template bug must not lose the alert: retry, on the record
+                    log.exception("rendering alert %s failed", item.row["alert_id"])
+                    return DeliveryResult.retry(f"could not render the message: {error}")
+                limiter = limiters.get(item.row["channel"])
+                if limiter is not None:
+                    await limiter.acquire()
+                return await channel.send(message)
+
+        try:
+            return list(await asyncio.gather(*(one(item) for item in items)))
+        finally:
+            for channel in self.channels.values():
+                await channel.aclose()
+
+    def _render(self, row: dict[str, Any]) -> OutgoingMessage:
+        from subscribers.rendering import AlertView, render
+
+        names = self._names(row["id_number"])
+        view = AlertView(
+            alert_id=row["alert_id"],
+            event_type=row["event_type"],
+            notification_type=row["notification_type"],
+            id_number=row["id_number"],
+            person_name_ar=names[0],
+            person_name_en=names[1],
+            establishment_name=self._establishment_name(row["establishment"]),
+            occurred_at=datetime.fromisoformat(row["occurred_at"]),
+            fields=json.loads(row["payload"]),
+        )
+        return render(
+            view, channel=row["channel"], recipient=row["recipient"], language=row["language"], tz=self.zone
+        )
+
+    def _names(self, id_number: str) -> tuple[str, str]:
+        with self.db.reading() as sql:
+            row = sql.execute(
+                "SELECT name_ar, name_en FROM people WHERE id_number = ?", (id_number,)
+            ).fetchone()
+        if row is not None:
+            return row["name_ar"], row["name_en"]
+        from jawazat_events.domain.identifiers import person_id
+
+        person = self.app.load_many([person_id(id_number)]).get(person_id(id_number))
+        return (person.name_ar, person.name_en) if person is not None else ("", "")
+
+    def _establishment_name(self, unified: str) -> str:
+        with self.db.reading() as sql:
+            row = sql.execute(
+                f"SELECT name FROM {ESTABLISHMENTS} WHERE unified_number = ? AND to_position IS NULL",
+                (unified,),
+            ).fetchone()
+        return row["name"] if row else unified
+
+    # --- recording -------------------------------------------------------------------------------
+
+    def _record(
+        self,
+        items: list[Claimed],
+        results: list[DeliveryResult],
+        records: dict[UUID, Any],
+        summary: DeliverySummary,
+    ) -> None:
+        now = self.clock()
+        touched: dict[UUID, AlertDelivery] = {}
+        for item, result in zip(items, results, strict=True):
+            row = item.row
+            key = UUID(row["alert_id"])
+            record = records.get(key)
+            if record is None:
+                record = AlertDelivery(
+                    alert_id=row["alert_id"],
+                    id_number=row["id_number"],
+                    establishment=row["establishment"],
+                    channel=row["channel"],
+                )
+            if item.stale:
+                record.record_attempt(
+                    outcome="unknown",
+                    provider_id=None,
+                    at=now,
+                    next_attempt_at=now,
+                    detail=f"a worker ({row['claimed_by']}) stopped during this send: the message may have "
+                    "been delivered already; sending again (possible duplicate)",
+                )
+            outcome, detail, next_at = self._outcome(row, result, record.attempts, now)
+            record.record_attempt(
+                outcome=outcome,
+                detail=detail,
+                provider_id=result.provider_id,
+                at=now,
+                next_attempt_at=next_at,
+            )
+            touched[key] = record
+            summary.add(outcome)
+        if not touched:
+            return
+        events = [event for record in touched.values() for event in record.collect_events()]
+        try:
+            self.app.save(*events)
+        except IntegrityError:
+            # Another worker recorded the same alert concurrently (lease overrun): its record stands.
+            self.app.cache.discard(touched)
+            log.warning("delivery records raced with another worker; leaving theirs")
+            return
+        with self.db.transaction() as sql:
+            for event in events:
+                if isinstance(event, AlertDelivery.Attempted):
+                    apply_attempt(
+                        sql,
+                        alert_id=event.alert_id,
+                        attempt=event.attempt,
+                        outcome=event.outcome,
+                        detail=event.detail,
+                        provider_id=event.provider_id,
+                        at=event.at,
+                        next_attempt_at=event.next_attempt_at,
+                    )
+
+    def _outcome(
+        self, row: dict[str, Any], result: DeliveryResult, attempts_so_far: int, now: datetime
+    ) -> tuple[str, str, datetime | None]:
+        if result.outcome != "retry":
+            return result.outcome, result.detail or result.outcome, None
+        attempt = attempts_so_far + 1
+        age = now - datetime.fromisoformat(row["created_at"])
+        if attempt >= self.max_attempts:
+            return "dead_letter", f"gave up after {attempt} attempts; last: {result.detail}", None
+        if age > MAX_AGE:
+            return "dead_letter", f"gave up after {age.days} days; last: {result.detail}", None
+        delay = self.retry_base * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)  # noqa: S311
+        return "retry", result.detail, now + timedelta(seconds=delay)
+
+    # --- provider callbacks ----------------------------------------------------------------------
+
+    def confirm(self, *, provider_id: str, status: str, detail: str) -> bool:
+        """Record a provider's delivery report for the alert sent with `provider_id`."""
+        with self.db.reading() as sql:
+            row = sql.execute(
+                f"SELECT alert_id FROM {ALERTS} WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+        if row is None:
+            return False
+        key = UUID(row["alert_id"])
+        record = self.app.load_many([key]).get(key)
+        if record is None:
+            return False
+        now = self.clock()
+        if not record.confirm(status=status, detail=detail, at=now):
+            return True  # a repeat or a step backwards: harmless
+        self.app.save(record)
+        with self.db.transaction() as sql:
+            apply_confirmation(sql, alert_id=row["alert_id"], status=status, detail=detail, at=now)
+        return True
+
+
+def _limiter(channel: Channel) -> Any:
+    from subscribers.ratelimit import RateLimiter
+
+    rate = getattr(channel, "max_per_second", 0) or 0
+    return RateLimiter(rate) if rate > 0 else None

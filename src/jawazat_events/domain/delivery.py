@@ -1,0 +1,125 @@
+"""The AlertDelivery aggregate: the record of every attempt to deliver one alert, and its final status.
+
+One aggregate per alert (its id is the alert id). Attempts are events, so an alert's history survives a
+rebuild of the read models, and the auditors' timeline shows each attempt from the store itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+# Outcomes of one attempt. "unknown" records a send a crashed worker may or may not have completed.
+OUTCOMES = ("sent", "retry", "failed", "dead_letter", "unknown")
+# Statuses of an alert (CONTRACT.md, "Alerts"); they only move forward.
+FINAL = ("delivered", "failed", "dead_letter")
+RANK = {"pending": 0, "retrying": 1, "sent": 2, "delivered": 3, "failed": 3, "dead_letter": 3}
+
+
+def status_after(outcome: str) -> str:
+    """The alert's status after an attempt with this outcome."""
+    return {
+        "sent": "sent",
+        "retry": "retrying",
+        "unknown": "retrying",
+        "failed": "failed",
+        "dead_letter": "dead_letter",
+    }[outcome]
+
+
+class AlertDelivery(Aggregate):
+    """Delivery attempts of one alert (one channel, one recipient)."""
+
+    @staticmethod
+    def create_id(alert_id: str, **_: Any) -> UUID:  # type: ignore[override]
+        return UUID(alert_id)
+
+    class Event(Aggregate.Event):
+        """Every delivery event names its alert and person, so partitions and timelines need no look-up."""
+
+        alert_id: str
+        id_number: str
+
+    class Started(Event, Aggregate.Created):
+        establishment: str
+        channel: str
+
+    @event(Started)
+    def __init__(self, *, alert_id: str, id_number: str, establishment: str, channel: str) -> None:
+        self.alert_id = alert_id
+        self.id_number = id_number
+        self.establishment = establishment
+        self.channel = channel
+        self.attempts = 0
+        self.status = "pending"
+        self.provider_id: str | None = None
+
+    class Attempted(Event):
+        attempt: int
+        outcome: str
+        detail: str
+        provider_id: str | None
+        at: datetime
+        next_attempt_at: datetime | None
+
+    def record_attempt(
+        self,
+        *,
+        outcome: str,
+        detail: str,
+        provider_id: str | None,
+        at: datetime,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """Record one attempt's outcome (never after the alert reached a final status)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown delivery outcome '{outcome}'")
+        if self.status in FINAL:
+            return
+        self._attempted(
+            alert_id=self.alert_id,
+            id_number=self.id_number,
+            attempt=self.attempts + 1,
+            outcome=outcome,
+            detail=detail,
+            provider_id=provider_id,
+            at=at,
+            next_attempt_at=next_attempt_at,
+        )
+
+    @event(Attempted)
+    def _attempted(  # noqa: PLR0913
+        self,
+        *,
+        alert_id: str,
+        id_number: str,
+        attempt: int,
+        outcome: str,
+        detail: str,
+        provider_id: str | None,
+        at: datetime,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        self.attempts = attempt
+        self.status = status_after(outcome)
+        if provider_id:
+            self.provider_id = provider_id
+
+    class Confirmed(Event):
+        status: str
+        detail: str
+        at: datetime
+
+    def confirm(self, *, status: str, detail: str, at: datetime) -> bool:
+        """A provider's status callback (delivered or failed); statuses only move forward."""
+        if RANK.get(status, 0) <= RANK.get(self.status, 0):
+            return False
+        self._confirmed(alert_id=self.alert_id, id_number=self.id_number, status=status, detail=detail, at=at)
+        return True
+
+    @event(Confirmed)
+    def _confirmed(self, *, alert_id: str, id_number: str, status: str, detail: str, at: datetime) -> None:
+        self.status = status
