@@ -1,0 +1,76 @@
+"""The channels' shared interface: the outgoing message, the typed delivery result, the Channel protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol
+
+ChannelName = Literal["email", "sms"]
+Language = Literal["ar", "en"]
+Outcome = Literal["sent", "retry", "failed"]
+
+# Every Message-ID (and so every provider-side duplicate check) is derived from the alert id in this domain.
+MESSAGE_ID_DOMAIN = "jawazat.example"
+
+
+def message_id_for(alert_id: str) -> str:
+    """The deterministic RFC 5322 Message-ID of an alert: a resend after a crash carries the same one."""
+    return f"<{alert_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One rendered alert, ready for one channel and one recipient."""
+
+    alert_id: str
+    channel: ChannelName
+    recipient: str  # E.164 mobile number for "sms", e-mail address for "email"
+    subject: str | None
+    text: str
+    html: str | None
+    language: Language
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What one delivery attempt came to: sent, retry later (with the reason), or failed for good."""
+
+    outcome: Outcome
+    detail: str
+    provider_id: str | None = None
+
+    @classmethod
+    def sent(cls, provider_id: str, detail: str = "") -> DeliveryResult:
+        """The provider accepted the message; `provider_id` is its reference for it."""
+        return cls("sent", detail, provider_id)
+
+    @classmethod
+    def retry(cls, reason: str) -> DeliveryResult:
+        """A transient failure: the same message may succeed later."""
+        return cls("retry", reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> DeliveryResult:
+        """A permanent failure: sending the same message again cannot succeed."""
+        return cls("failed", reason)
+
+    @property
+    def ok(self) -> bool:
+        """True when the message was accepted."""
+        return self.outcome == "sent"
+
+
+class Channel(Protocol):
+    """A delivery channel. `send` never raises for provider or network errors: it returns a result."""
+
+    name: ClassVar[str]
+    max_per_second: float
+    max_length: ClassVar[int | None]
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Try to hand one message to the provider and report the outcome."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and sessions; the channel may be used again afterwards."""
+        ...

@@ -1,0 +1,198 @@
+"""The e-mail channel: SMTP URL parsing, the MIME message, and sending with aiosmtplib.
+
+SMTP replies are classified by their code wherever they come (greeting, HELO, MAIL, RCPT, DATA):
+4xx means try again later, 5xx means this message can never be delivered. Lost connections and timeouts
+are transient. Rejected credentials and a server lacking STARTTLS are configuration problems, not the
+message's: they are retried (and dead-lettered after the maximum attempts) so that fixing the
+configuration lets the pending alerts go out.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from typing import ClassVar
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import aiosmtplib
+
+from subscribers.base import DeliveryResult, OutgoingMessage, message_id_for
+from subscribers.ratelimit import RateLimiter
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to reach the SMTP server, parsed from `JAWAZAT_SMTP_URL`."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    use_tls: bool = False
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """Parse `smtp://[user:pass@]host:port[?starttls=true]` (or `smtps://` for TLS from the start)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"the SMTP URL must start with smtp:// or smtps://, got '{_redact(url)}'")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"the SMTP URL '{_redact(url)}' has an invalid port") from None
+    if not parts.hostname:
+        raise ValueError(f"the SMTP URL '{_redact(url)}' names no host")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError(f"the SMTP URL '{_redact(url)}' must not have a path; use smtp://host:port")
+    starttls = False
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key != "starttls":
+            raise ValueError(f"the SMTP URL has an unknown option '{key}'; only starttls is understood")
+        if value.lower() not in _TRUE | _FALSE:
+            raise ValueError(f"the SMTP URL's starttls must be true or false, not '{value}'")
+        starttls = value.lower() in _TRUE
+    use_tls = parts.scheme == "smtps"
+    if use_tls and starttls:
+        raise ValueError("the SMTP URL asks for both smtps:// and starttls; choose one")
+    if (parts.username is None) != (parts.password is None):
+        raise ValueError("the SMTP URL must give both user and password (user:pass@host), or neither")
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port if port is not None else (465 if use_tls else 25),
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        starttls=starttls,
+        use_tls=use_tls,
+    )
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def build_email_message(message: OutgoingMessage, sender: str, *, readable: bool = False) -> EmailMessage:
+    """The MIME message: multipart/alternative (text, then HTML) with the alert's deterministic Message-ID.
+
+    `readable` keeps the bodies as 8-bit UTF-8 instead of base64, for files a person opens (the outbox).
+    """
+    mime = EmailMessage(policy=SMTPUTF8 if readable else SMTP)
+    mime["From"] = sender
+    mime["To"] = message.recipient
+    mime["Subject"] = message.subject or ""
+    mime["Message-ID"] = message_id_for(message.alert_id)
+    mime["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    mime["Content-Language"] = "ar, en"
+    mime["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to notifications
+    mime["X-Jawazat-Alert-Id"] = message.alert_id
+    cte = "8bit" if readable else None
+    mime.set_content(message.text, subtype="plain", charset="utf-8", cte=cte)
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html", charset="utf-8", cte=cte)
+    return mime
+
+
+def _plain_address(recipient: str) -> bool:
+    _, address = email.utils.parseaddr(recipient)
+    local, at, domain = address.rpartition("@")
+    return address == recipient and bool(local and at and domain) and not any(c.isspace() for c in address)
+
+
+def classify_smtp_error(error: Exception) -> DeliveryResult:
+    """Map an aiosmtplib or socket error to retry (transient or configuration) or failed (permanent)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
+        error = error.recipients[0]
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        return DeliveryResult.retry(
+            f"SMTP {error.code} at AUTH: the server rejected the credentials in JAWAZAT_SMTP_URL "
+            f"(configuration): {error.message}"
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        detail = f"SMTP {error.code} at {_stage(error)}: {error.message}"
+        if 500 <= error.code <= 599:
+            return DeliveryResult.failed(detail)
+        return DeliveryResult.retry(detail)
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return DeliveryResult.retry(f"SMTP server does not support what JAWAZAT_SMTP_URL asks: {error}")
+    if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return DeliveryResult.retry(f"SMTP timeout: {error or type(error).__name__}")
+    return DeliveryResult.retry(f"SMTP connection problem: {type(error).__name__}: {error}")
+
+
+def _stage(error: aiosmtplib.SMTPResponseException) -> str:
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        return f"RCPT <{error.recipient}>"
+    if isinstance(error, aiosmtplib.SMTPSenderRefused):
+        return f"MAIL <{error.sender}>"
+    if isinstance(error, aiosmtplib.SMTPDataError):
+        return "DATA"
+    if isinstance(error, aiosmtplib.SMTPConnectResponseError):
+        return "connect"
+    if isinstance(error, aiosmtplib.SMTPHeloError):
+        return "HELO"
+    return "reply"
+
+
+class EmailChannel:
+    """Sends alerts by SMTP with aiosmtplib, one connection per message."""
+
+    name: ClassVar[str] = "email"
+    max_length: ClassVar[int | None] = None
+    max_per_second: float = 10.0
+
+    def __init__(
+        self,
+        smtp_url: str,
+        sender: str,
+        *,
+        timeout: float = 10.0,
+        max_per_second: float | None = None,
+    ) -> None:
+        self.settings = parse_smtp_url(smtp_url)
+        self.sender = sender
+        self.timeout = timeout
+        if max_per_second is not None:
+            self.max_per_second = max_per_second
+        self._limiter = RateLimiter(self.max_per_second)
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Hand the message to the SMTP server; the result says sent, retry or failed."""
+        if message.channel != "email":
+            return DeliveryResult.failed(f"the e-mail channel cannot send a {message.channel} message")
+        if not _plain_address(message.recipient):
+            # aiosmtplib would send RCPT TO the first word of it: refuse rather than mail someone else
+            return DeliveryResult.failed(f"recipient '{message.recipient}' is not a plain e-mail address")
+        try:
+            mime = build_email_message(message, self.sender)
+        except ValueError as error:  # e.g. a recipient with line breaks: header injection refused
+            return DeliveryResult.failed(f"cannot build the e-mail: {error}")
+        await self._limiter.acquire()
+        s = self.settings
+        try:
+            _, reply = await aiosmtplib.send(
+                mime,
+                sender=self.sender,
+                recipients=[message.recipient],
+                hostname=s.host,
+                port=s.port,
+                username=s.username,
+                password=s.password,
+                use_tls=s.use_tls,
+                start_tls=s.starttls,
+                timeout=self.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError) as error:
+            return classify_smtp_error(error)
+        return DeliveryResult.sent(str(mime["Message-ID"]), detail=f"SMTP server accepted it: {reply}")
+
+    async def aclose(self) -> None:
+        """Nothing to release: each message uses its own connection."""

@@ -1,0 +1,306 @@
+"""The SMS channel: twilio's real async client against a loopback endpoint speaking Twilio's Messages API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from subscribers.base import DeliveryResult, OutgoingMessage
+from subscribers.ratelimit import RateLimiter
+from subscribers.sms import SmsChannel
+
+ACCOUNT_SID = "AC" + "0f" * 16
+AUTH_TOKEN = "test-auth-token-9c1d"
+FROM = "+15005550006"
+TO = "+966501234567"
+CALLBACK = "https://notify.jawazat.example/v1/twilio/status"
+BODY = "الجوازات: مغادرة راجيش كومار (هوية ******6543) من المملكة عبر منفذ KFIA في 2026-07-01 12:05."
+MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+# twilio 9.13's async client still hands aiohttp a BasicAuth object: the library's to change, not ours.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"
+)
+
+
+@dataclass
+class Reply:
+    """One scripted answer of the fake Twilio; `delay` holds it back, `body` None means Twilio's 201."""
+
+    status: int = 201
+    body: dict[str, Any] | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    authorization: str
+    content_type: str
+    form: dict[str, str]
+
+
+@dataclass
+class FakeTwilio:
+    """What the endpoint received, and the replies it will give next (then 201s)."""
+
+    url: str
+    script: list[Reply] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def created_message(form: dict[str, str]) -> dict[str, Any]:
+    """A 201 body shaped like Twilio's Message resource."""
+    sid = "SM" + uuid.uuid4().hex
+    return {
+        "account_sid": ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "body": form.get("Body", ""),
+        "date_created": "Wed, 01 Jul 2026 09:05:00 +0000",
+        "date_sent": None,
+        "date_updated": "Wed, 01 Jul 2026 09:05:00 +0000",
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form.get("From"),
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": "2",
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": "queued",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}/Media.json"},
+        "to": form.get("To"),
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+    }
+
+
+def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    class MessagesApi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
+            with state.lock:
+                state.received.append(
+                    Received(
+                        "POST",
+                        self.path,
+                        self.headers.get("Authorization", ""),
+                        self.headers.get("Content-Type", ""),
+                        form,
+                    )
+                )
+                reply = state.script.pop(0) if state.script else Reply()
+            time.sleep(reply.delay)
+            if self.path != MESSAGES_PATH:
+                reply = Reply(
+                    404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+                )
+            payload = json.dumps(reply.body if reply.body is not None else created_message(form)).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:
+                pass  # the client gave up waiting (timeout test)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return MessagesApi
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[FakeTwilio]:
+    state = FakeTwilio(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def sms(text: str = BODY) -> OutgoingMessage:
+    return OutgoingMessage("9a1b2c3d-0000-4000-8000-00000000000a", "sms", TO, None, text, None, "ar")
+
+
+def channel(api_base: str, **options: Any) -> SmsChannel:
+    return SmsChannel(ACCOUNT_SID, AUTH_TOKEN, FROM, api_base=api_base, **options)
+
+
+def send_all(sms_channel: SmsChannel, *messages: OutgoingMessage) -> list[DeliveryResult]:
+    async def go() -> list[DeliveryResult]:
+        try:
+            return [await sms_channel.send(message) for message in messages]
+        finally:
+            await sms_channel.aclose()
+
+    return asyncio.run(go())
+
+
+def test_the_real_client_posts_to_the_loopback_api_and_reports_the_sid(twilio_api: FakeTwilio) -> None:
+    [result] = send_all(channel(twilio_api.url, status_callback=CALLBACK), sms())
+
+    [request] = twilio_api.received
+    assert (request.method, request.path) == ("POST", MESSAGES_PATH)
+    expected_auth = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+    assert request.authorization == f"Basic {expected_auth}"
+    assert request.content_type.startswith("application/x-www-form-urlencoded")
+    assert request.form == {"To": TO, "From": FROM, "Body": BODY, "StatusCallback": CALLBACK}
+    assert result.outcome == "sent"
+    assert (
+        result.provider_id is not None
+        and result.provider_id.startswith("SM")
+        and len(result.provider_id) == 34
+    )
+    assert "queued" in result.detail
+
+
+def test_without_a_status_callback_none_is_sent(twilio_api: FakeTwilio) -> None:
+    [result] = send_all(channel(twilio_api.url), sms("Passports: test"))
+    assert result.outcome == "sent"
+    assert twilio_api.received[0].form == {"To": TO, "From": FROM, "Body": "Passports: test"}
+
+
+def test_a_server_error_is_a_retry_and_the_next_attempt_goes_through(twilio_api: FakeTwilio) -> None:
+    twilio_api.script = [Reply(500, {"code": 20500, "message": "Internal Server Error", "status": 500})]
+    first, second = send_all(channel(twilio_api.url), sms(), sms())
+    assert first.outcome == "retry" and "HTTP 500" in first.detail and first.provider_id is None
+    assert second.outcome == "sent" and second.provider_id and second.provider_id.startswith("SM")
+    assert len(twilio_api.received) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome", "fragments"),
+    [
+        (
+            429,
+            {"code": 20429, "message": "Too Many Requests", "status": 429},
+            "retry",
+            ("429", "rate limited"),
+        ),
+        (503, {"code": 20503, "message": "Service Unavailable", "status": 503}, "retry", ("503",)),
+        (
+            400,
+            {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400},
+            "failed",
+            ("21211", "The 'To' number is not a valid phone number."),
+        ),
+        (
+            400,
+            {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400},
+            "failed",
+            ("21610", "unsubscribed"),
+        ),
+        (
+            400,
+            {"code": 21614, "message": "'To' number is not a valid mobile number", "status": 400},
+            "failed",
+            ("21614", "not a mobile"),
+        ),
+        (
+            400,
+            {"code": 30006, "message": "Landline or unreachable carrier", "status": 400},
+            "failed",
+            ("30006",),
+        ),
+        (
+            400,
+            {"code": 21408, "message": "Permission to send an SMS has not been enabled", "status": 400},
+            "failed",
+            ("21408",),
+        ),
+        (400, {"code": 21602, "message": "Message body is required.", "status": 400}, "failed", ("21602",)),
+        (401, {"code": 20003, "message": "Authenticate", "status": 401}, "retry", ("20003", "credentials")),
+    ],
+    ids=["429", "503", "21211", "21610", "21614", "30006", "21408", "other-4xx", "bad-credentials"],
+)
+def test_twilio_errors_map_to_retry_or_failed_with_the_code(
+    twilio_api: FakeTwilio, status: int, body: dict[str, Any], outcome: str, fragments: tuple[str, ...]
+) -> None:
+    twilio_api.script = [Reply(status, body)]
+    [result] = send_all(channel(twilio_api.url), sms())
+    assert result.outcome == outcome
+    assert result.provider_id is None
+    for fragment in fragments:
+        assert fragment in result.detail
+    assert len(twilio_api.received) == 1
+
+
+def test_a_closed_port_is_a_retry() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    [result] = send_all(channel(closed), sms())
+    assert result.outcome == "retry" and "cannot reach Twilio" in result.detail
+
+
+def test_a_hanging_api_is_a_retry_after_the_timeout(twilio_api: FakeTwilio) -> None:
+    twilio_api.script = [Reply(delay=2.0)]
+    started = time.monotonic()
+    [result] = send_all(channel(twilio_api.url, timeout=0.3), sms())
+    assert result.outcome == "retry" and "did not answer within 0.3 s" in result.detail
+    assert time.monotonic() - started < 1.5
+
+
+def test_an_email_message_is_refused_as_a_result(twilio_api: FakeTwilio) -> None:
+    mail = OutgoingMessage("a1", "email", "hr@example.com", "s", "t", "<p>t</p>", "en")
+    [result] = send_all(channel(twilio_api.url), mail)
+    assert result.outcome == "failed" and twilio_api.received == []
+
+
+@pytest.mark.parametrize("api_base", ["127.0.0.1:8080", "ftp://127.0.0.1", "http://"])
+def test_a_malformed_api_base_is_refused_at_construction(api_base: str) -> None:
+    with pytest.raises(ValueError, match="Twilio API base"):
+        channel(api_base)
+
+
+def test_the_channel_paces_its_calls_to_twilio(twilio_api: FakeTwilio) -> None:
+    started = time.monotonic()
+    results = send_all(channel(twilio_api.url, max_per_second=20.0), *[sms()] * 5)
+    elapsed = time.monotonic() - started
+    assert [r.outcome for r in results] == ["sent"] * 5
+    assert elapsed >= 4 / 20 * 0.9
+
+
+@pytest.mark.parametrize(("count", "rate", "burst"), [(6, 20.0, 1), (9, 40.0, 3)])
+def test_rate_limiter_spaces_acquires_at_the_rate(count: int, rate: float, burst: int) -> None:
+    async def measure() -> float:
+        limiter = RateLimiter(rate, burst)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.gather(*(limiter.acquire() for _ in range(count)))
+        return loop.time() - started
+
+    elapsed = asyncio.run(measure())
+    expected = (count - burst) / rate  # the first `burst` go at once, then one every 1/rate seconds
+    assert expected * 0.9 <= elapsed <= expected + 0.25
+
+
+def test_rate_limiter_refuses_a_meaningless_rate() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        RateLimiter(0)
+    with pytest.raises(ValueError, match="at least 1"):
+        RateLimiter(5, burst=0)
