@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -66,6 +67,9 @@ class JawazatApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *, cache_size: int = 50_000) -> None:
         super().__init__(env)
         self.cache = AggregateCache(cache_size)
+        # Batch writers in one process (API threads, scheduler jobs) share cached aggregates: they take
+        # turns. Writers are serialised by the store's table lock anyway, so this costs nothing.
+        self.batch_lock = threading.RLock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

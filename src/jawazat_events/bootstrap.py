@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -18,6 +18,10 @@ from jawazat_events.establishments import EstablishmentService
 from jawazat_events.ingest import Ingestor
 from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
+from jawazat_events.tokens import TokenService
+
+if TYPE_CHECKING:
+    from jawazat_events.expiry import ExpiryJob
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -132,6 +136,7 @@ class Container:
             retry_base_seconds=self.settings.retry_base_seconds,
             max_attempts=self.settings.max_attempts,
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
+            twilio_auth_token=self.settings.twilio_auth_token,
         )
 
     @cached_property
@@ -143,6 +148,18 @@ class Container:
         from projections.runner import Follower
 
         Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
+
+    @cached_property
+    def expiry(self) -> ExpiryJob:
+        """The passport-expiry job over the people view (docs/scheduler.md)."""
+        from jawazat_events.expiry import ExpiryJob
+
+        return ExpiryJob.from_container(self)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        """Bearer tokens of source systems and auditors."""
+        return TokenService(self.app)
 
     @cached_property
     def ingestor(self) -> Ingestor:

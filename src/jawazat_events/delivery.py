@@ -74,6 +74,7 @@ class DeliveryService:
         max_attempts: int,
         worker_id: str,
         concurrency: int = 20,
+        twilio_auth_token: str | None = None,
     ) -> None:
         self.app = app
         self.db = db
@@ -84,6 +85,7 @@ class DeliveryService:
         self.max_attempts = max_attempts
         self.worker_id = worker_id
         self.concurrency = concurrency
+        self.twilio_auth_token = twilio_auth_token
 
     # --- one pass --------------------------------------------------------------------------------
 
@@ -106,7 +108,8 @@ class DeliveryService:
         summary.claimed = len(claimed)
         if not claimed:
             return summary
-        records = self.app.load_many(UUID(c.row["alert_id"]) for c in claimed)
+        with self.app.batch_lock:
+            records = self.app.load_many(UUID(c.row["alert_id"]) for c in claimed)
         to_send: list[Claimed] = []
         for item in claimed:
             record = records.get(UUID(item.row["alert_id"]))
@@ -283,7 +286,8 @@ class DeliveryService:
             return
         events = [event for record in touched.values() for event in record.collect_events()]
         try:
-            self.app.save(*events)
+            with self.app.batch_lock:
+                self.app.save(*events)
         except IntegrityError:
             # Another worker recorded the same alert concurrently (lease overrun): its record stands.
             self.app.cache.discard(touched)
@@ -318,6 +322,23 @@ class DeliveryService:
         return "retry", result.detail, now + timedelta(seconds=delay)
 
     # --- provider callbacks ----------------------------------------------------------------------
+
+    def handle_twilio_callback(self, params: Mapping[str, str], url: str, signature: str) -> bool:
+        """A Twilio status callback: check its signature, then record delivered/failed for the SMS.
+
+        Returns False when the signature is wrong (the caller answers 403); a status that changes nothing
+        (queued, sent, a repeat) or an unknown message is accepted and ignored.
+        """
+        from subscribers.twilio_callback import status_change_from_callback, verify_twilio_signature
+
+        if not self.twilio_auth_token or not verify_twilio_signature(
+            self.twilio_auth_token, url, params, signature
+        ):
+            return False
+        sid, change = status_change_from_callback(params)
+        if change is not None and sid:
+            self.confirm(provider_id=sid, status=change.status, detail=change.reason or change.status)
+        return True
 
     def confirm(self, *, provider_id: str, status: str, detail: str) -> bool:
         """Record a provider's delivery report for the alert sent with `provider_id`."""

@@ -131,7 +131,8 @@ class Ingestor:
         """Store one batch atomically; retried from the store's state if another writer interfered."""
         for attempt in range(MAX_BATCH_ATTEMPTS):
             try:
-                return self._try_batch(batch)
+                with self.app.batch_lock:
+                    return self._try_batch(batch)
             except IntegrityError:
                 if attempt == MAX_BATCH_ATTEMPTS - 1:
                     raise
