@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,10 +29,25 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Riyadh"
     retry_base_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    # How long a worker's claim on an alert lasts; after it, a dead worker's sends are taken over.
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
     ingest_batch_size: int = Field(default=1000, ge=1, le=10_000)
     aggregate_cache_size: int = Field(default=50_000, ge=0)
     projection_batch_size: int = Field(default=1000, ge=1, le=20_000)
     fanout_partitions: int = Field(default=1, ge=1, le=1024)
+    # HTTP API (docs/api.md): per-key rate limit and body limits.
+    api_rate_limit_per_minute: int = Field(default=3000, ge=1)
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    api_max_events: int = Field(default=1000, ge=1)
+    # Scheduler (docs/scheduler.md): the daily expiry run's time, how late a missed expiry is still
+    # announced, the expiry job's batch, and the projection lag that earns a warning.
+    expiry_job_time: str = "06:00"
+    expiry_catch_up_days: int = Field(default=30, ge=0, le=366)
+    expiry_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    projection_lag_warning: int = Field(default=10_000, ge=0)
+    # Privacy at rest (docs/audit.md): base64 of a 16, 24 or 32-byte AES key; event states are encrypted
+    # with it when set. Never logged or shown (SecretStr).
+    cipher_key: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +68,33 @@ class Settings(BaseSettings):
         if any(d <= 0 for d in days):
             raise ValueError(f"'{value}': lead days must be positive")
         return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            size = len(base64.b64decode(value.get_secret_value().strip(), validate=True))
+        except ValueError:
+            raise ValueError("must be a base64-encoded AES key (`jawazat audit new-key` makes one)") from None
+        if size not in (16, 24, 32):
+            raise ValueError(f"must decode to a 16, 24 or 32-byte AES key, not {size} bytes")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("expiry_job_time")
+    @classmethod
+    def _job_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' must be a time of day as HH:MM") from None
+        return value
+
+    @property
+    def expiry_time(self) -> time:
+        """The business time of day of the daily passport-expiry run."""
+        return time.fromisoformat(self.expiry_job_time)
 
     @property
     def zone(self) -> ZoneInfo:
