@@ -39,6 +39,20 @@ def _nationality(value: str) -> str:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Ids the engine gives the events it makes itself (scheduler); a source system may not take them.
+RESERVED_EVENT_ID_PREFIXES = ("expiry:", "expired:")
+
+
+def _source_event_id(value: str) -> str:
+    if value.startswith(RESERVED_EVENT_ID_PREFIXES):
+        raise ValueError(
+            f"event_id '{value}' starts with a prefix reserved for events the engine makes "
+            f"({', '.join(RESERVED_EVENT_ID_PREFIXES)})"
+        )
+    return value
+
+
+SourceEventId = Annotated[Text, AfterValidator(_source_event_id)]
 IdNumber = Annotated[str, AfterValidator(_id_number)]
 UnifiedNumber = Annotated[str, AfterValidator(_unified)]
 Nationality = Annotated[str, AfterValidator(_nationality)]
@@ -48,7 +62,7 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class _FeedEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    event_id: Text
+    event_id: SourceEventId
     id_number: IdNumber
     occurred_at: AwareDatetime
 

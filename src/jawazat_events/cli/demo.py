@@ -82,7 +82,14 @@ def demo(
         # The year of events, a few bad lines, and the first fifty lines again (a source system retrying).
         _ingest(wired, [*life, *BAD_LINES, *feed[:50]], report, first_line=people + 1)
         summary = Worker(wired).run_once()
+        # The scheduler's passport-expiry job on the feed's last day: warnings flow like any event.
+        expiry = wired.expiry.run(today=generator.end.date())
+        more = Worker(wired).run_once()
+        summary.alerts_created += more.alerts_created
+        for outcome, count in more.deliveries.items():
+            summary.deliveries[outcome] = summary.deliveries.get(outcome, 0) + count
         _print_ingest(report, people=people)
+        out.print(f"scheduler job {expiry.summary()}", markup=False)
         out.print(
             f"establishments: {len(generator.sponsors)}; subscriptions made: {subscribed}; "
             f"alerts created: {summary.alerts_created}; deliveries: "

@@ -15,6 +15,7 @@ from jawazat_events.domain.errors import (
     PassportExpiresBeforeIssue,
     PassportNotYetIssued,
     PassportNumberRepeated,
+    PassportRuleViolation,
     SponsorUnchanged,
 )
 from jawazat_events.domain.identifiers import person_id
@@ -234,6 +235,7 @@ class Person(Aggregate):
         self, *, event_id: str, occurred_at: datetime, days_left: int, passport_number: str
     ) -> None:
         """Record that the current passport is `days_left` days from expiry (made by the scheduler)."""
+        self._require_current_passport(passport_number)
         self._expiry_approaching(
             id_number=self.id_number,
             event_id=event_id,
@@ -265,6 +267,7 @@ class Person(Aggregate):
 
     def expire_passport(self, *, event_id: str, occurred_at: datetime, passport_number: str) -> None:
         """Record that the current passport expired today (made by the scheduler)."""
+        self._require_current_passport(passport_number)
         self._expired(
             id_number=self.id_number,
             event_id=event_id,
@@ -286,6 +289,12 @@ class Person(Aggregate):
         expiry_date: date,
     ) -> None:
         pass
+
+    def _require_current_passport(self, passport_number: str) -> None:
+        if passport_number != self.passport_number:
+            raise PassportRuleViolation(
+                f"passport {passport_number} is no longer current (current: {self.passport_number})"
+            )
 
     # --- visas -----------------------------------------------------------------------------------
 
