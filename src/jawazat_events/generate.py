@@ -228,6 +228,17 @@ class FeedGenerator:
             if rng.random() < 0.02:
                 late.append(item)
                 continue
+            if item["type"] == "sponsorship_transferred":
+                # A transfer never overtakes the same person's held-back transfer: arriving first, a
+                # transfer back to the earlier sponsor would look like one to the current sponsor.
+                held = [
+                    e
+                    for e in late
+                    if e["type"] == "sponsorship_transferred" and e["id_number"] == item["id_number"]
+                ]
+                for earlier in held:
+                    late.remove(earlier)
+                    yield earlier
             yield item
             if late and rng.random() < 0.2:
                 yield late.pop(0)
