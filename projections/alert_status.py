@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from jawazat_events.domain.delivery import RANK, status_after
+from jawazat_events.domain.delivery import RANK, AlertDelivery, status_after
 from projections.base import Sql
 
 ALERTS = "alerts"
@@ -16,7 +16,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
-def apply_attempt(  # noqa: PLR0913
+def apply_attempt(
     sql: Sql,
     *,
     alert_id: str,
@@ -66,3 +66,22 @@ def apply_confirmation(sql: Sql, *, alert_id: str, status: str, detail: str, at:
         f"UPDATE {ALERTS} SET status = ?, attempts = ?, updated_at = ? WHERE alert_id = ?",
         (status, json.dumps(attempts, ensure_ascii=False), _iso(at), alert_id),
     )
+
+
+def apply_delivery_event(sql: Sql, event: AlertDelivery.Event) -> None:
+    """Apply one recorded delivery event (attempt or provider confirmation) to its alert row."""
+    if isinstance(event, AlertDelivery.Attempted):
+        apply_attempt(
+            sql,
+            alert_id=event.alert_id,
+            attempt=event.attempt,
+            outcome=event.outcome,
+            detail=event.detail,
+            provider_id=event.provider_id,
+            at=event.at,
+            next_attempt_at=event.next_attempt_at,
+        )
+    elif isinstance(event, AlertDelivery.Confirmed):
+        apply_confirmation(
+            sql, alert_id=event.alert_id, status=event.status, detail=event.detail, at=event.at
+        )

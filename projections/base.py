@@ -19,6 +19,9 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 TRACKING_TABLE = "jawazat_tracking"
+# The advisory lock (class, key) under which processes create read-model tables one at a time.
+CREATE_LOCK_CLASS = 0x4A5A0003
+CREATE_LOCK_KEY = 1
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -78,7 +81,20 @@ class ReadModelDatabase:
             self.tracking = PostgresTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
         else:
             self.tracking = SQLiteTrackingRecorder(datastore)
-        self.tracking.create_table()
+        self._with_create_lock(self.tracking.create_table)
+
+    def _with_create_lock(self, create: Any) -> None:
+        # Processes starting together on an empty PostgreSQL database would race on CREATE … IF NOT EXISTS
+        # (a unique violation in the catalog): they take turns under an advisory lock.
+        if not self.postgres:
+            create()
+            return
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (CREATE_LOCK_CLASS, CREATE_LOCK_KEY))
+            try:
+                create()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (CREATE_LOCK_CLASS, CREATE_LOCK_KEY))
 
     @contextmanager
     def transaction(self) -> Iterator[Sql]:
@@ -106,9 +122,13 @@ class ReadModelDatabase:
 
     def create(self, statements: Sequence[str]) -> None:
         """Create tables and indexes (idempotent statements)."""
-        with self.transaction() as sql:
-            for statement in statements:
-                sql.execute(statement)
+
+        def run() -> None:
+            with self.transaction() as sql:
+                for statement in statements:
+                    sql.execute(statement)
+
+        self._with_create_lock(run)
 
     def drop(self, tables: Sequence[str], tracking_names: Sequence[str]) -> None:
         """Drop read-model tables and forget the tracking positions (for a rebuild)."""

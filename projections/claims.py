@@ -19,6 +19,7 @@ import psycopg
 LOCK_CLASS_FANOUT = 0x4A5A0001
 LOCK_CLASS_SINGLE = 0x4A5A0002
 SINGLE_UNITS = {"subscription_index": 0, "people": 1}
+LOCK_CREATE = 0x7FFF  # a unit of LOCK_CLASS_SINGLE no projection uses: guards creating the table
 HEARTBEATS = "worker_heartbeats"
 LIVE_FOR = timedelta(seconds=15)
 
@@ -33,9 +34,14 @@ class Claims:
         self.fanout: set[int] = set() if self.conn else set(range(partitions))
         self.singles: set[str] = set() if self.conn else set(SINGLE_UNITS)
         if self.conn:
-            self.conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {HEARTBEATS} (worker_id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ)"
-            )
+            # Workers started together would race on CREATE TABLE IF NOT EXISTS (a unique violation in
+            # the catalog): they take turns under a transaction-scoped advisory lock.
+            with self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS_SINGLE, LOCK_CREATE))
+                self.conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {HEARTBEATS} "
+                    "(worker_id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ)"
+                )
 
     def rebalance(self) -> None:
         """Heartbeat, then claim free units up to a fair share and release any surplus."""

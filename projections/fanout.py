@@ -28,7 +28,7 @@ from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
-from projections.alert_status import ALERTS, apply_attempt, apply_confirmation
+from projections.alert_status import ALERTS, apply_delivery_event
 from projections.base import Positioned, Projection, ReadModelDatabase, Sql
 from projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
 
@@ -116,7 +116,8 @@ class AlertFanout(Projection):
             "language TEXT NOT NULL, occurred_at TEXT NOT NULL, created_at TEXT NOT NULL, "
             "payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
             "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
-            "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, updated_at TEXT)",
+            "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, "
+            "updated_at TEXT)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_due ON {ALERTS} (status, next_attempt_at)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
@@ -138,8 +139,11 @@ class AlertFanout(Projection):
         ]
         with self.db.transaction() as sql:
             created = self._fan_out(sql, wanted)
-            for k in positions:
-                self.db.record_tracking(sql, Tracking(self.tracking_name(k), upto))
+            # A partition taken over from another worker may already be past `upto` (the batch starts
+            # at the slowest held partition): its position stays, the tracking upsert refuses to go back.
+            for k, at in positions.items():
+                if at < upto:
+                    self.db.record_tracking(sql, Tracking(self.tracking_name(k), upto))
         return created
 
     def _fan_out(self, sql: Sql, items: Sequence[Positioned]) -> int:
@@ -150,28 +154,10 @@ class AlertFanout(Projection):
             if isinstance(item.event, AlertDelivery.Event):
                 created += self._match_run(sql, run)
                 run = []
-                self._delivery(sql, item.event)
+                apply_delivery_event(sql, item.event)
             else:
                 run.append(item)
         return created + self._match_run(sql, run)
-
-    @staticmethod
-    def _delivery(sql: Sql, event: AlertDelivery.Event) -> None:
-        if isinstance(event, AlertDelivery.Attempted):
-            apply_attempt(
-                sql,
-                alert_id=event.alert_id,
-                attempt=event.attempt,
-                outcome=event.outcome,
-                detail=event.detail,
-                provider_id=event.provider_id,
-                at=event.at,
-                next_attempt_at=event.next_attempt_at,
-            )
-        elif isinstance(event, AlertDelivery.Confirmed):
-            apply_confirmation(
-                sql, alert_id=event.alert_id, status=event.status, detail=event.detail, at=event.at
-            )
 
     def _match_run(self, sql: Sql, items: Sequence[Positioned]) -> int:
         if not items:
@@ -226,7 +212,8 @@ class AlertFanout(Projection):
             chunk = ids[start : start + 500]
             for row in sql.execute(
                 f"SELECT unified_number, id_number, from_position, to_position, status, notification_types, "
-                f"mobile, email, covers_until FROM {SUBSCRIPTIONS} WHERE id_number IN {sql.in_list(len(chunk))}",
+                f"mobile, email, covers_until FROM {SUBSCRIPTIONS} "
+                f"WHERE id_number IN {sql.in_list(len(chunk))}",
                 chunk,
             ).fetchall():
                 found.setdefault((row["unified_number"], row["id_number"]), []).append(row)

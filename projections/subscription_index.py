@@ -10,6 +10,7 @@ serve the auditors' point-in-time view.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -172,7 +173,11 @@ class SubscriptionIndex(Projection):
             mobile=current["mobile"],
             email=current["email"],
             since=current["since"],
-            covers_until=event.effective_at.isoformat() if by_transfer and event.effective_at else None,
+            # UTC, like the fan-out's `occurred_at` it is compared with as text: an offset kept here
+            # would shift the end of coverage by that many hours.
+            covers_until=(
+                event.effective_at.astimezone(UTC).isoformat() if by_transfer and event.effective_at else None
+            ),
             reason=event.reason,
         )
 

@@ -64,12 +64,18 @@ class Container:
         """The event-sourced application over the configured store (tables made on first use)."""
         try:
             return JawazatApplication(
-                self.database.eventsourcing_env(), cache_size=self.settings.aggregate_cache_size
+                self.database.eventsourcing_env(cipher_key=self.cipher_key()),
+                cache_size=self.settings.aggregate_cache_size,
             )
         except Exception as error:  # the library raises many kinds; all mean "cannot open the store"
             raise ConfigurationError(
                 f"cannot open the event store at {self.redacted_database_url()}: {error}"
             ) from error
+
+    def cipher_key(self) -> str | None:
+        """The event store's AES key (`JAWAZAT_CIPHER_KEY`), or None: states are stored in clear."""
+        key = self.settings.cipher_key
+        return key.get_secret_value() if key is not None else None
 
     def today(self) -> date:
         """Today's date in the business time zone."""
@@ -104,7 +110,7 @@ class Container:
         s = self.settings
         channels: dict[str, Any] = {}
         if s.smtp_url:
-            channels["email"] = EmailChannel(s.smtp_url, s.email_from)
+            channels["email"] = EmailChannel(s.smtp_url, s.email_from, max_per_second=s.email_max_per_second)
         else:
             channels["email"] = OutboxChannel(s.outbox_dir, "email", sender=s.email_from)
         if s.twilio_account_sid and s.twilio_auth_token and s.twilio_from:
@@ -114,6 +120,7 @@ class Container:
                 s.twilio_from,
                 api_base=s.twilio_api_base,
                 status_callback=s.twilio_status_callback_url,
+                max_per_second=s.sms_max_per_second,
             )
         else:
             channels["sms"] = OutboxChannel(s.outbox_dir, "sms")
@@ -137,6 +144,7 @@ class Container:
             max_attempts=self.settings.max_attempts,
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
             twilio_auth_token=self.settings.twilio_auth_token,
+            lease_seconds=self.settings.delivery_lease_seconds,
         )
 
     @cached_property

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from jawazat_events.domain.delivery import AlertDelivery
-from projections.alert_status import ALERTS, apply_attempt, apply_confirmation
+from projections.alert_status import ALERTS, apply_delivery_event
 from projections.base import ReadModelDatabase, Sql
 from projections.subscription_index import ESTABLISHMENTS
 from subscribers.base import Channel, DeliveryResult, OutgoingMessage
@@ -62,7 +63,7 @@ class Claimed:
 class DeliveryService:
     """Sends due alerts through the configured channels and keeps their record."""
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         app: Any,
@@ -75,6 +76,7 @@ class DeliveryService:
         worker_id: str,
         concurrency: int = 20,
         twilio_auth_token: str | None = None,
+        lease_seconds: float = LEASE.total_seconds(),
     ) -> None:
         self.app = app
         self.db = db
@@ -86,23 +88,34 @@ class DeliveryService:
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.twilio_auth_token = twilio_auth_token
+        self.lease = timedelta(seconds=lease_seconds)
 
     # --- one pass --------------------------------------------------------------------------------
 
-    def deliver_due(self, *, limit: int = 500) -> DeliverySummary:
-        """Send every alert that is due now (in passes of `limit`), then return what happened."""
+    def deliver_due(self, *, limit: int = 100, stop: threading.Event | None = None) -> DeliverySummary:
+        """Send every alert that is due now (in passes of `limit`), then return what happened.
+
+        A set `stop` ends the work at the next group boundary; alerts claimed but not sent are released.
+        """
         total = DeliverySummary()
-        while True:
-            summary = asyncio.run(self.deliver_batch(limit=limit))
+        while not (stop and stop.is_set()):
+            summary = asyncio.run(self.deliver_batch(limit=limit, stop=stop))
             total.claimed += summary.claimed
             total.repaired += summary.repaired
             for outcome, count in summary.outcomes.items():
                 total.outcomes[outcome] = total.outcomes.get(outcome, 0) + count
             if summary.claimed < limit:
-                return total
+                break
+        return total
 
-    async def deliver_batch(self, *, limit: int = 500) -> DeliverySummary:
-        """Claim up to `limit` due alerts, send them concurrently, record every attempt."""
+    async def deliver_batch(
+        self, *, limit: int = 100, stop: threading.Event | None = None
+    ) -> DeliverySummary:
+        """Claim up to `limit` due alerts and send them in groups, recording each group as it completes.
+
+        Recording per group (not per claim) keeps the window in which a crash leaves a send unrecorded
+        to one group, and lets a provider's early status callback find the attempt it reports on.
+        """
         summary = DeliverySummary()
         claimed = self._claim(limit)
         summary.claimed = len(claimed)
@@ -118,16 +131,35 @@ class DeliveryService:
                 continue
             to_send.append(item)
         await self._close_repaired(records, claimed)
-        results = await self._send_all(to_send)
-        self._record(to_send, results, records, summary)
+        try:
+            for start in range(0, len(to_send), self.concurrency):
+                if stop is not None and stop.is_set():
+                    self._release(to_send[start:])
+                    break
+                group = to_send[start : start + self.concurrency]
+                results = await self._send_all(group)
+                self._record(group, results, records, summary)
+        finally:
+            for channel in self.channels.values():
+                await channel.aclose()
         return summary
+
+    def _release(self, items: list[Claimed]) -> None:
+        """Give back claims this worker will not send now (it is stopping)."""
+        ids = [item.row["alert_id"] for item in items]
+        with self.db.transaction() as sql:
+            sql.execute(
+                f"UPDATE {ALERTS} SET claimed_by = NULL, claimed_until = NULL "
+                f"WHERE claimed_by = ? AND alert_id IN {sql.in_list(len(ids))}",
+                (self.worker_id, *ids),
+            )
 
     # --- claiming --------------------------------------------------------------------------------
 
     def _claim(self, limit: int) -> list[Claimed]:
         now = self.clock()
         now_iso = now.astimezone(UTC).isoformat()
-        until = (now + LEASE).astimezone(UTC).isoformat()
+        until = (now + self.lease).astimezone(UTC).isoformat()
         lock = "FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
         with self.db.transaction() as sql:
             rows = sql.execute(
@@ -141,7 +173,8 @@ class DeliveryService:
             ids = [r["alert_id"] for r in rows]
             stale = {r["alert_id"] for r in rows if r["claimed_by"]}
             sql.execute(
-                f"UPDATE {ALERTS} SET claimed_by = ?, claimed_until = ? WHERE alert_id IN {sql.in_list(len(ids))}",
+                f"UPDATE {ALERTS} SET claimed_by = ?, claimed_until = ? "
+                f"WHERE alert_id IN {sql.in_list(len(ids))}",
                 (self.worker_id, until, *ids),
             )
             full = sql.execute(
@@ -164,43 +197,33 @@ class DeliveryService:
     def _replay_record(self, sql: Sql, key: UUID, known: int) -> None:
         for event in self.app.events.get(key):
             if isinstance(event, AlertDelivery.Attempted) and event.attempt > known:
-                apply_attempt(
-                    sql,
-                    alert_id=event.alert_id,
-                    attempt=event.attempt,
-                    outcome=event.outcome,
-                    detail=event.detail,
-                    provider_id=event.provider_id,
-                    at=event.at,
-                    next_attempt_at=event.next_attempt_at,
-                )
+                apply_delivery_event(sql, event)
 
     # --- sending ---------------------------------------------------------------------------------
 
     async def _send_all(self, items: list[Claimed]) -> list[DeliveryResult]:
-        gate = asyncio.Semaphore(self.concurrency)
-        limiters = {name: _limiter(channel) for name, channel in self.channels.items()}
+        # Each channel paces itself to its declared rate (subscribers.ratelimit); this only sends.
 
-        async def one(item: Claimed) -> DeliveryResult:
-            async with gate:
-                channel = self.channels.get(item.row["channel"])
-                if channel is None:
-                    return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
-                try:
-                    message = self._render(item.row)
-                except Exception as error:  # a template bug must not lose the alert: retry, on the record
-                    log.exception("rendering alert %s failed", item.row["alert_id"])
-                    return DeliveryResult.retry(f"could not render the message: {error}")
-                limiter = limiters.get(item.row["channel"])
-                if limiter is not None:
-                    await limiter.acquire()
-                return await channel.send(message)
+        def prepare(item: Claimed) -> OutgoingMessage | DeliveryResult:
+            if self.channels.get(item.row["channel"]) is None:
+                return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
+            try:
+                return self._render(item.row)
+            except Exception as error:  # a template bug must not lose the alert: retry, on the record
+                log.exception("rendering alert %s failed", item.row["alert_id"])
+                return DeliveryResult.retry(f"could not render the message: {error}")
 
-        try:
-            return list(await asyncio.gather(*(one(item) for item in items)))
-        finally:
-            for channel in self.channels.values():
-                await channel.aclose()
+        # Everything is rendered before the first send: rendering reads the read models synchronously,
+        # and doing it between paced sends stalls the event loop, so that sends already started reach
+        # the provider late, bunched up with the next ones, above the channel's rate.
+        prepared = [prepare(item) for item in items]
+
+        async def one(item: Claimed, message: OutgoingMessage | DeliveryResult) -> DeliveryResult:
+            if isinstance(message, DeliveryResult):
+                return message
+            return await self.channels[item.row["channel"]].send(message)
+
+        return list(await asyncio.gather(*(one(i, m) for i, m in zip(items, prepared, strict=True))))
 
     def _render(self, row: dict[str, Any]) -> OutgoingMessage:
         from subscribers.rendering import AlertView, render
@@ -295,17 +318,7 @@ class DeliveryService:
             return
         with self.db.transaction() as sql:
             for event in events:
-                if isinstance(event, AlertDelivery.Attempted):
-                    apply_attempt(
-                        sql,
-                        alert_id=event.alert_id,
-                        attempt=event.attempt,
-                        outcome=event.outcome,
-                        detail=event.detail,
-                        provider_id=event.provider_id,
-                        at=event.at,
-                        next_attempt_at=event.next_attempt_at,
-                    )
+                apply_delivery_event(sql, event)
 
     def _outcome(
         self, row: dict[str, Any], result: DeliveryResult, attempts_so_far: int, now: datetime
@@ -318,7 +331,7 @@ class DeliveryService:
             return "dead_letter", f"gave up after {attempt} attempts; last: {result.detail}", None
         if age > MAX_AGE:
             return "dead_letter", f"gave up after {age.days} days; last: {result.detail}", None
-        delay = self.retry_base * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)  # noqa: S311
+        delay = self.retry_base * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
         return "retry", result.detail, now + timedelta(seconds=delay)
 
     # --- provider callbacks ----------------------------------------------------------------------
@@ -353,16 +366,12 @@ class DeliveryService:
         if record is None:
             return False
         now = self.clock()
-        if not record.confirm(status=status, detail=detail, at=now):
-            return True  # a repeat or a step backwards: harmless
-        self.app.save(record)
+        with self.app.batch_lock:
+            if not record.confirm(status=status, detail=detail, at=now):
+                return True  # a repeat or a step backwards: harmless
+            events = record.collect_events()
+            self.app.save(*events)
         with self.db.transaction() as sql:
-            apply_confirmation(sql, alert_id=row["alert_id"], status=status, detail=detail, at=now)
+            for event in events:
+                apply_delivery_event(sql, event)
         return True
-
-
-def _limiter(channel: Channel) -> Any:
-    from subscribers.ratelimit import RateLimiter
-
-    rate = getattr(channel, "max_per_second", 0) or 0
-    return RateLimiter(rate) if rate > 0 else None

@@ -9,7 +9,9 @@ line results stay exact and nothing is half-written.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -118,20 +120,21 @@ class Ingestor:
 
     def ingest(self, parsed: Iterable[Parsed]) -> Iterator[tuple[LineResult, str | None]]:
         """Yield (result, event type) for every parsed line, in order, one batch at a time."""
-        batch: list[Parsed] = []
-        for item in parsed:
-            batch.append(item)
-            if len(batch) >= self.batch_size:
+        with _bulk_gc():
+            batch: list[Parsed] = []
+            for item in parsed:
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    yield from self.ingest_batch(batch)
+                    batch = []
+            if batch:
                 yield from self.ingest_batch(batch)
-                batch = []
-        if batch:
-            yield from self.ingest_batch(batch)
 
     def ingest_batch(self, batch: list[Parsed]) -> list[tuple[LineResult, str | None]]:
         """Store one batch atomically; retried from the store's state if another writer interfered."""
         for attempt in range(MAX_BATCH_ATTEMPTS):
             try:
-                with self.app.batch_lock:
+                with self.app.batch_lock, self.app.store.ingest_lock():
                     return self._try_batch(batch)
             except IntegrityError:
                 if attempt == MAX_BATCH_ATTEMPTS - 1:
@@ -144,6 +147,11 @@ class Ingestor:
         # Only what may be stored needs its person loaded: a re-sent feed costs one query a batch.
         events = [e for e in parsed if e.event_id not in stored]
         loaded = self.app.load_many(person_id(e.id_number) for e in events)
+        if events:
+            # Another writer may have stored some of these since the first look: what the loaded state
+            # may already hold must count as a duplicate, never be applied (or refused) a second time.
+            stored |= self.app.store.existing_event_ids([e.event_id for e in events])
+            events = [e for e in events if e.event_id not in stored]
         subscriptions = self._load_subscriptions_for_transfers(events, loaded)
         today = self.today()
 
@@ -190,6 +198,18 @@ class Ingestor:
             wanted.update(subscription_id(s, event.id_number) for s in sponsors)
             sponsors.add(event.to_sponsor)
         return self.app.load_many(wanted) if wanted else {}
+
+
+@contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Fewer young-generation collections while a feed streams through: a batch makes tens of thousands
+    of short-lived objects and no cycles worth chasing mid-batch (about a fifth of ingest's CPU)."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def apply_event(

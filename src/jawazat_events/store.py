@@ -1,9 +1,12 @@
-"""The event store: eventsourcing's recorders for SQLite and PostgreSQL, extended with the ingest-key table.
+"""The event store: eventsourcing's recorders for SQLite and PostgreSQL, extended with the ingest-key table
+and the tamper-evident hash chain.
 
 Every aggregate lives in one application sequence (one events table), so projections can follow
 everything in recording order. Beside the library's table, one table maps each source `event_id` to the
 notification id it was stored under; it is written in the same transaction as the events, and its primary
-key is what makes ingest idempotent across processes.
+key is what makes ingest idempotent across processes. In the same transaction again, each stored event
+gets its link in the hash chain (`audit.chain`), computed from the previous link read under the writers'
+lock, so the chain follows the recorded order exactly.
 """
 
 from __future__ import annotations
@@ -16,13 +19,21 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL, Identifier
 
+from jawazat_events.audit import chain
+
 EVENT_IDS_TABLE = "jawazat_event_ids"
 APPLICATION_NAME = "Jawazat"
+# PostgreSQL advisory lock (class, key) under which processes take turns creating the store's tables.
+LOCK_CLASS_STORE = 0x4A5A0004
+LOCK_CREATE_TABLES = 1
+LOCK_INGEST = 2
+# The library's AES-GCM cipher (pycryptodome); the key is `JAWAZAT_CIPHER_KEY` (docs/audit.md).
+CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
 
 
 class ConfigurationError(ValueError):
@@ -64,16 +75,17 @@ class DatabaseUrl:
             )
         raise ConfigurationError(f"JAWAZAT_DATABASE_URL '{url}' must start with sqlite:/// or postgresql://")
 
-    def eventsourcing_env(self) -> dict[str, str]:
-        """The environment the eventsourcing library reads to build its recorders."""
+    def eventsourcing_env(self, *, cipher_key: str | None = None) -> dict[str, str]:
+        """The environment the eventsourcing library reads to build its recorders (and its cipher)."""
+        cipher = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key} if cipher_key else {}
         if self.backend == "sqlite":
-            return {
+            return cipher | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": self.sqlite_path,
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": "jawazat_events.store:SQLiteEventStoreRecorder",
             }
-        return {
+        return cipher | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
@@ -81,6 +93,8 @@ class DatabaseUrl:
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_POOL_SIZE": "4",
+            # Fail fast with a clear message when the server is down, instead of the pool's 30 s wait.
+            "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
@@ -115,23 +129,58 @@ def _notification_ids_by_key(
 
 
 class PostgresEventStoreRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder plus the source event-id table."""
+    """The library's PostgreSQL application recorder plus the source event-id table and the hash chain."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema or "public")
         self.event_ids_table = SQL("{}.{}").format(schema, Identifier(EVENT_IDS_TABLE))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.chain_table = SQL("{}.{}").format(schema, Identifier(chain.CHAIN_TABLE))
+        self.checkpoints_table = SQL("{}.{}").format(schema, Identifier(chain.CHECKPOINTS_TABLE))
+        # The chain's last link comes back with the new ids: read by the same statement, after the lock,
+        # so it is the last one committed, at no extra round trip.
         self._insert_from_arrays = SQL(
+            "WITH last AS (SELECT notification_id, link FROM {} ORDER BY notification_id DESC LIMIT 1) "
             "INSERT INTO {} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(self.events_table)
+            "RETURNING notification_id, (SELECT notification_id FROM last) AS chain_previous_id, "
+            "(SELECT link FROM last) AS chain_previous_link"
+        ).format(self.chain_table, self.events_table)
+        self._insert_links = SQL(
+            "INSERT INTO {} (notification_id, previous_id, originator_id, originator_version, link) "
+            "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::uuid[], %b::bigint[], %b::bytea[])"
+        ).format(self.chain_table)
+        self._insert_checkpoint = SQL("INSERT INTO {} (notification_id, link) VALUES (%s, %s)").format(
+            self.checkpoints_table
+        )
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, notification_id bigint NOT NULL)"
             ).format(self.event_ids_table)
         )
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (notification_id bigint PRIMARY KEY, previous_id bigint, "
+                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, link bytea NOT NULL)"
+                ).format(self.chain_table),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (notification_id bigint PRIMARY KEY, link bytea NOT NULL, "
+                    "recorded_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self.checkpoints_table),
+            ]
+        )
+
+    def create_table(self) -> None:
+        # Processes starting together on a fresh database would race in CREATE TYPE/TABLE IF NOT EXISTS,
+        # which PostgreSQL answers with a duplicate key in its catalog: they take turns instead.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_STORE, LOCK_CREATE_TABLES))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_STORE, LOCK_CREATE_TABLES))
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The library's lock and NOTIFY, then one INSERT from arrays of plain columns: psycopg dumps
@@ -151,7 +200,10 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = curs.fetchall()
+        notification_ids = [row["notification_id"] for row in rows]
+        if len(notification_ids) != len(stored_events):
+            raise ProgrammingError(f"{len(notification_ids)} ids returned for {len(stored_events)} events")
         keys: Sequence[EventKey] = kwargs.get("event_ids") or ()
         if keys and notification_ids:
             by_key = _notification_ids_by_key(stored_events, notification_ids)
@@ -162,7 +214,51 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
                 ).format(self.event_ids_table),
                 ([k[0] for k in keys], [by_key[(k[1], k[2])] for k in keys]),
             )
+        if rows:
+            last = rows[0]
+            previous_link = last["chain_previous_link"]
+            self._extend_chain(
+                curs,
+                stored_events,
+                notification_ids,
+                last["chain_previous_id"],
+                bytes(previous_link) if previous_link is not None else chain.GENESIS,
+            )
         return notification_ids
+
+    def _extend_chain(
+        self,
+        curs: Any,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        previous_id: int | None,
+        previous_link: bytes,
+    ) -> None:
+        rows = chain.extend(
+            previous_id,
+            previous_link,
+            [
+                (n, chain.as_uuid(s.originator_id), s.originator_version, s.topic, s.state)
+                for s, n in zip(stored_events, ids, strict=True)
+            ],
+        )
+        curs.execute(self._insert_links, tuple(list(column) for column in zip(*rows, strict=True)))
+        if chain.checkpoint_due(previous_id, rows[-1][0]):
+            curs.execute(self._insert_checkpoint, (rows[-1][0], rows[-1][4]))
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """Ingest batches take turns across processes (a session advisory lock on a pooled connection).
+
+        Without it, a writer that lost a race retries a step behind the winner's next batch, which
+        touches the same people again: it could lose every retry until the other process finishes.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_STORE, LOCK_INGEST))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_STORE, LOCK_INGEST))
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:
@@ -233,6 +329,15 @@ class SQLiteEventStoreRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} ("
             "event_id TEXT PRIMARY KEY, notification_id INTEGER NOT NULL) WITHOUT ROWID"
         )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {chain.CHAIN_TABLE} (notification_id INTEGER PRIMARY KEY, "
+            "previous_id INTEGER, originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "link BLOB NOT NULL)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {chain.CHECKPOINTS_TABLE} (notification_id INTEGER PRIMARY KEY, "
+            "link BLOB NOT NULL, recorded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
         return statements
 
     def _insert_events(
@@ -246,7 +351,41 @@ class SQLiteEventStoreRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {EVENT_IDS_TABLE} (event_id, notification_id) VALUES (?, ?)",
                 [(k[0], by_key[(k[1], k[2])]) for k in keys],
             )
+        if notification_ids:
+            self._extend_chain(c, stored_events, notification_ids)
         return notification_ids
+
+    @staticmethod
+    def _extend_chain(c: Any, stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
+        # The events are inserted, so this transaction holds SQLite's write lock: no other writer between.
+        c.execute(
+            f"SELECT notification_id, link FROM {chain.CHAIN_TABLE} ORDER BY notification_id DESC LIMIT 1"
+        )
+        last = c.fetchone()
+        previous_id = last[0] if last else None
+        rows = chain.extend(
+            previous_id,
+            bytes(last[1]) if last else chain.GENESIS,
+            [
+                (n, chain.as_uuid(s.originator_id), s.originator_version, s.topic, s.state)
+                for s, n in zip(stored_events, ids, strict=True)
+            ],
+        )
+        c.executemany(
+            f"INSERT INTO {chain.CHAIN_TABLE} (notification_id, previous_id, originator_id, "
+            "originator_version, link) VALUES (?, ?, ?, ?, ?)",
+            [(n, p, o.hex, v, link) for n, p, o, v, link in rows],
+        )
+        if chain.checkpoint_due(previous_id, rows[-1][0]):
+            c.execute(
+                f"INSERT INTO {chain.CHECKPOINTS_TABLE} (notification_id, link) VALUES (?, ?)",
+                (rows[-1][0], rows[-1][4]),
+            )
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """SQLite has one writer at a time already; ingest needs no lock of its own here."""
+        yield
 
     @contextmanager
     def _reading(self) -> Iterator[SQLiteCursor]:

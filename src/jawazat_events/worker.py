@@ -61,13 +61,24 @@ class Worker:
             summary.events_read["fanout"] = result.read
             summary.alerts_created = result.alerts
         if self.deliver and not self.stop.is_set():
-            summary.deliveries = self.container.delivery.deliver_due().outcomes
+            # A SIGTERM during a backlog ends delivery at the next group, not after the backlog.
+            summary.deliveries = self.container.delivery.deliver_due(stop=self.stop).outcomes
         return summary
 
     def run_forever(self, *, idle_wait: float = 0.2) -> None:
         """Follow new events until the stop flag is set."""
+        failures = 0
         while not self.stop.is_set():
-            summary = self.run_once()
+            try:
+                summary = self.run_once()
+            except Exception:
+                # A failed batch rolled back as a whole (rows and tracking together): log it, wait a little
+                # longer each time, and try again; the work is neither lost nor done twice.
+                failures += 1
+                log.exception("worker pass failed (%d in a row); retrying", failures)
+                self.stop.wait(min(30.0, idle_wait * 2**failures))
+                continue
+            failures = 0
             if not any(summary.events_read.values()) and not summary.deliveries:
                 self.stop.wait(idle_wait)
         self.claims.close()

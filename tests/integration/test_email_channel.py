@@ -5,70 +5,28 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from subscribers.base import DeliveryResult, OutgoingMessage
 from subscribers.email import EmailChannel, SmtpSettings, parse_smtp_url
 from subscribers.rendering import AlertView, render
+from tests.servers import RecordingHandler, free_port, running_smtp
 
 T = TypeVar("T")
 ALERT_ID = "3d8f6a52-9b1e-4c07-a5d2-7e6f10c2b9aa"
 SENDER = "notifications@jawazat.example"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class RecordingHandler:
-    """An SMTP server's handler that records what it accepts and can be told to refuse."""
-
-    mail_reply: str | None = None
-    rcpt_reply: str | None = None
-    data_reply: str | None = None
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.mail_reply:
-            return self.mail_reply
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_reply:
-            return self.data_reply
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 2.0.0 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server.handler, server.port
 
 
 def run(make: Callable[[], Awaitable[T]]) -> T:

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import socket
-import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
 from subscribers.base import DeliveryResult, OutgoingMessage
 from subscribers.ratelimit import RateLimiter
 from subscribers.sms import SmsChannel
+from tests.servers import (
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM,
+    FakeTwilio,
+    Reply,
+    messages_path,
+    running_twilio,
+)
 
-ACCOUNT_SID = "AC" + "0f" * 16
-AUTH_TOKEN = "test-auth-token-9c1d"
-FROM = "+15005550006"
+ACCOUNT_SID = TWILIO_ACCOUNT_SID
+AUTH_TOKEN = TWILIO_AUTH_TOKEN
+FROM = TWILIO_FROM
 TO = "+966501234567"
 CALLBACK = "https://notify.jawazat.example/v1/twilio/status"
 BODY = "الجوازات: مغادرة راجيش كومار (هوية ******6543) من المملكة عبر منفذ KFIA في 2026-07-01 12:05."
-MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+MESSAGES_PATH = messages_path(ACCOUNT_SID)
 
 # twilio 9.13's async client still hands aiohttp a BasicAuth object: the library's to change, not ours.
 pytestmark = pytest.mark.filterwarnings(
@@ -35,111 +38,10 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-@dataclass
-class Reply:
-    """One scripted answer of the fake Twilio; `delay` holds it back, `body` None means Twilio's 201."""
-
-    status: int = 201
-    body: dict[str, Any] | None = None
-    delay: float = 0.0
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    authorization: str
-    content_type: str
-    form: dict[str, str]
-
-
-@dataclass
-class FakeTwilio:
-    """What the endpoint received, and the replies it will give next (then 201s)."""
-
-    url: str
-    script: list[Reply] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def created_message(form: dict[str, str]) -> dict[str, Any]:
-    """A 201 body shaped like Twilio's Message resource."""
-    sid = "SM" + uuid.uuid4().hex
-    return {
-        "account_sid": ACCOUNT_SID,
-        "api_version": "2010-04-01",
-        "body": form.get("Body", ""),
-        "date_created": "Wed, 01 Jul 2026 09:05:00 +0000",
-        "date_sent": None,
-        "date_updated": "Wed, 01 Jul 2026 09:05:00 +0000",
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From"),
-        "messaging_service_sid": None,
-        "num_media": "0",
-        "num_segments": "2",
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}/Media.json"},
-        "to": form.get("To"),
-        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
-    }
-
-
-def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
-    class MessagesApi(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
-            with state.lock:
-                state.received.append(
-                    Received(
-                        "POST",
-                        self.path,
-                        self.headers.get("Authorization", ""),
-                        self.headers.get("Content-Type", ""),
-                        form,
-                    )
-                )
-                reply = state.script.pop(0) if state.script else Reply()
-            time.sleep(reply.delay)
-            if self.path != MESSAGES_PATH:
-                reply = Reply(
-                    404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-                )
-            payload = json.dumps(reply.body if reply.body is not None else created_message(form)).encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except OSError:
-                pass  # the client gave up waiting (timeout test)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return MessagesApi
-
-
 @pytest.fixture
 def twilio_api() -> Iterator[FakeTwilio]:
-    state = FakeTwilio(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running_twilio(ACCOUNT_SID) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def sms(text: str = BODY) -> OutgoingMessage:

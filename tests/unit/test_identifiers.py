@@ -61,8 +61,14 @@ def test_luhn_matches_contract_definition() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "ok"),
-    [("7001234567", True), ("7000000000", True), ("8001234567", False), ("700123456", False),
-     ("70012345678", False), ("70012x4567", False)],
+    [
+        ("7001234567", True),
+        ("7000000000", True),
+        ("8001234567", False),
+        ("700123456", False),
+        ("70012345678", False),
+        ("70012x4567", False),
+    ],
 )
 def test_unified_numbers(raw: str, ok: bool) -> None:
     if ok:
@@ -74,8 +80,12 @@ def test_unified_numbers(raw: str, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("0501234567", "+966501234567"), ("+966 50 123 4567", "+966501234567"),
-     ("966501234567", "+966501234567"), ("+447911123456", "+447911123456")],
+    [
+        ("0501234567", "+966501234567"),
+        ("+966 50 123 4567", "+966501234567"),
+        ("966501234567", "+966501234567"),
+        ("+447911123456", "+447911123456"),
+    ],
 )
 def test_mobiles_become_e164(raw: str, expected: str) -> None:
     assert parse_mobile(raw) == expected

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 
 from jawazat_events.bootstrap import Container, bootstrap
@@ -49,6 +50,13 @@ def handles_errors(func: F) -> F:
             raise fail(f"error: {error}", EXIT_USAGE) from None
         except DomainError as error:
             raise fail(f"refused: {error}", EXIT_REJECTED) from None
+        except PersistenceError as error:
+            # The store failed under us (server down, lock timeout, lost connection): nothing half-written,
+            # since every write is one transaction; say so in one sentence.
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise fail(
+                f"error: the event store failed ({first}); nothing of the failed batch was stored", EXIT_USAGE
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -66,9 +74,12 @@ def container() -> Iterator[Container]:
 def main() -> None:
     """Console-script entry point."""
     from jawazat_events.cli import (  # noqa: F401  (registers commands)
+        api_commands,
+        audit_commands,
         demo,
         establishment_commands,
         feed_commands,
+        scheduler_commands,
         worker_commands,
     )
 

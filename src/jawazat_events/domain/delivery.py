@@ -91,7 +91,7 @@ class AlertDelivery(Aggregate):
         )
 
     @event(Attempted)
-    def _attempted(  # noqa: PLR0913
+    def _attempted(
         self,
         *,
         alert_id: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import phonenumbers
@@ -102,16 +103,19 @@ def mask_id_number(id_number: str) -> str:
     return "******" + id_number[-4:]
 
 
+@lru_cache(maxsize=262_144)
 def person_id(id_number: str) -> UUID:
     """The deterministic aggregate id of the person with this ID number."""
     return uuid5(NAMESPACE, f"person:{id_number}")
 
 
+@lru_cache(maxsize=262_144)
 def establishment_id(unified_number: str) -> UUID:
     """The deterministic aggregate id of the establishment with this unified number."""
     return uuid5(NAMESPACE, f"establishment:{unified_number}")
 
 
+@lru_cache(maxsize=262_144)
 def subscription_id(unified_number: str, id_number: str) -> UUID:
     """The deterministic aggregate id of one establishment's subscription for one ID number."""
     return uuid5(NAMESPACE, f"subscription:{unified_number}:{id_number}")

@@ -1,0 +1,128 @@
+"""The API's Prometheus metrics: this process's counters and histograms, and store figures read at scrape.
+
+Counters and histograms live in one registry of this module (no I/O: creating them only allocates).
+Store-wide figures (alerts by channel and status, projection lag) are read from the read models when
+`/metrics` is scraped, so they are true whichever process did the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from jawazat_events.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_INGESTED = Counter(
+    "jawazat_events_ingested",
+    "Events posted to POST /v1/events by this process, by event type and outcome.",
+    ["type", "status"],
+    registry=REGISTRY,
+)
+DELIVERY_LATENCY = Histogram(
+    "jawazat_delivery_latency_seconds",
+    "Time from an alert's creation to its acceptance by the channel (SMTP server, Twilio), by channel.",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
+    registry=REGISTRY,
+)
+HTTP_REQUESTS = Counter(
+    "jawazat_http_requests",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_DURATION = Histogram(
+    "jawazat_http_request_duration_seconds",
+    "Time to answer HTTP requests, by route template.",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+    registry=REGISTRY,
+)
+
+
+def observe_delivery_latency(channel: str, seconds: float) -> None:
+    """Record one delivery's latency (called by whoever delivers in this process)."""
+    DELIVERY_LATENCY.labels(channel=channel).observe(max(0.0, seconds))
+
+
+def record_ingest(outcomes: Iterable[tuple[str, str | None]]) -> None:
+    """Count posted events by (status, event type); unparseable items count as type `invalid`."""
+    counts: dict[tuple[str, str], int] = {}
+    for status, event_type in outcomes:
+        key = (event_type or "invalid", status)
+        counts[key] = counts.get(key, 0) + 1
+    for (event_type, status), count in counts.items():
+        EVENTS_INGESTED.labels(type=event_type, status=status).inc(count)
+
+
+def record_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+    HTTP_DURATION.labels(route=route).observe(seconds)
+
+
+class StoreCollector(Collector):
+    """Figures read from the store at scrape time: alerts by channel and status, projection lag."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def describe(self) -> list[Metric]:
+        return []  # read at scrape time only: never touch the store while registering
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("jawazat_store_up", "1 when the store answered this scrape's queries.")
+        try:
+            alerts, lag, head = self._read()
+        except Exception as error:  # the scrape must still answer, saying the store did not
+            log.warning("metrics: store did not answer: %s", type(error).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield alerts
+        yield lag
+        yield head
+
+    def _read(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        from projections.alert_status import ALERTS
+
+        container = self.container
+        models = container.read_models
+        head = container.app.recorder.max_notification_id() or 0
+        alerts = GaugeMetricFamily(
+            "jawazat_alerts", "Alerts in the store by channel and status.", labels=["channel", "status"]
+        )
+        with models.db.reading() as sql:
+            rows: list[dict[str, Any]] = sql.execute(
+                f"SELECT channel, status, COUNT(*) AS n FROM {ALERTS} GROUP BY channel, status"
+            ).fetchall()
+        for row in rows:
+            alerts.add_metric([str(row["channel"]), str(row["status"])], float(row["n"]))
+        lag = GaugeMetricFamily(
+            "jawazat_projection_lag_events",
+            "Positions between the store's head and each projection (the slowest partition for fan-out).",
+            labels=["projection"],
+        )
+        for projection in models.all():
+            positions = [models.db.position(name) for name in projection.tracking_names()]
+            lag.add_metric([projection.name], float(max(0, head - min(positions))) if positions else 0.0)
+        head_metric = GaugeMetricFamily("jawazat_store_head_position", "The store's last position.")
+        head_metric.add_metric([], float(head))
+        return alerts, lag, head_metric
+
+
+def render(container: Container) -> bytes:
+    """The Prometheus text exposition: this process's metrics, then the store's figures."""
+    scrape = CollectorRegistry(auto_describe=False)
+    scrape.register(StoreCollector(container))
+    return generate_latest(REGISTRY) + generate_latest(scrape)

@@ -1,0 +1,187 @@
+"""The auditors' scenario, shared by the audit, rebuild, chain and encryption tests, and the point-in-time
+subscription tests that read it.
+
+One person's year, recorded in steps with a recorded time noted between them: registration, a subscription,
+crossings and a renewal (alerted and delivered to the outbox), a late crossing recorded after its business
+time's successors, a subscription change, a sponsorship transfer (ending the old sponsor's subscription), a
+new sponsor's subscription and a late crossing that still reaches the old sponsor. Every scenario runs on
+each backend, with the event store in clear and encrypted (`JAWAZAT_CIPHER_KEY`).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from jawazat_events.audit.subscriptions import subscriptions_at
+from jawazat_events.bootstrap import Container, bootstrap
+from jawazat_events.worker import Worker
+from tests.support import (
+    RESIDENT,
+    SPONSOR_A,
+    SPONSOR_B,
+    crossing,
+    ingest,
+    line,
+    registration,
+    renewal,
+    transfer,
+)
+
+TEST_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
+A_MOBILE, A_EMAIL = "+966551112233", "hr@amal.example"
+B_EMAIL = "ops@nakheel.example"
+
+
+@dataclass
+class World:
+    """The scenario's recorded times (UTC) and what was recorded between them."""
+
+    registered: datetime = field(default_factory=lambda: datetime.now(UTC))
+    subscribed: datetime = field(default_factory=lambda: datetime.now(UTC))
+    fanned_out: datetime = field(default_factory=lambda: datetime.now(UTC))  # alerts made, none sent
+    delivered: datetime = field(default_factory=lambda: datetime.now(UTC))  # first alerts sent
+    late_recorded: datetime = field(default_factory=lambda: datetime.now(UTC))  # c0 and the change
+    transferred: datetime = field(default_factory=lambda: datetime.now(UTC))
+    end: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def tick() -> datetime:
+    """A recorded-time boundary strictly between what was recorded before and what comes after."""
+    time.sleep(0.01)
+    moment = datetime.now(UTC)
+    time.sleep(0.01)
+    return moment
+
+
+def run_worker(container: Container, *, deliver: bool = True) -> None:
+    worker = Worker(container, deliver=deliver)
+    try:
+        worker.run_once()
+    finally:
+        worker.close()
+
+
+def build_world(container: Container) -> World:
+    """Record the scenario (see the module's docstring); return its recorded-time boundaries."""
+    world = World()
+    service = container.establishments
+    service.register(unified_number=SPONSOR_A, name="شركة الأمل", email="info@amal.example", language="ar")
+    service.register(unified_number=SPONSOR_B, name="Nakheel Co", email=B_EMAIL, language="en")
+    ingest(container, [line(registration("e-reg", occurred_at="2025-01-10T08:00:00+03:00"))])
+    world.registered = tick()
+    service.subscribe(
+        SPONSOR_A,
+        RESIDENT,
+        notification_types="entry_exit,passport_renewal,visa",
+        mobile=A_MOBILE,
+        email=A_EMAIL,
+    )
+    world.subscribed = tick()
+    ingest(
+        container,
+        [
+            line(crossing("e-c1", "2025-03-01T10:00:00+03:00", direction="entry", port="RUH")),
+            line(renewal("e-r1", "2025-04-01T09:00:00+03:00", "P0000002", "2025-04-01", "2035-03-31")),
+        ],
+    )
+    run_worker(container, deliver=False)
+    world.fanned_out = tick()
+    container.delivery.deliver_due()
+    world.delivered = tick()
+    # Late: business time before e-c1, recorded after everything above.
+    ingest(container, [line(crossing("e-c0", "2025-02-01T10:00:00+03:00", direction="exit", port="JED"))])
+    service.change(SPONSOR_A, RESIDENT, notification_types="entry_exit")
+    world.late_recorded = tick()
+    ingest(container, [line(transfer("e-t1", "2025-06-01T09:00:00+03:00", SPONSOR_B))])
+    service.subscribe(SPONSOR_B, RESIDENT, notification_types="entry_exit")
+    world.transferred = tick()
+    ingest(
+        container,
+        [
+            line(crossing("e-c2", "2025-07-01T10:00:00+03:00", direction="exit", port="DMM")),
+            # Occurred under A (before the transfer), recorded after it: still A's alert.
+            line(crossing("e-c3", "2025-05-15T10:00:00+03:00", direction="entry", port="KFIA")),
+        ],
+    )
+    run_worker(container)
+    world.end = tick()
+    return world
+
+
+def audit_container(database_url: str, folder: Path, *, encrypted: bool) -> Container:
+    """The product on this store, clock at real time (alerts are due as soon as they are made)."""
+    overrides: dict[str, object] = {"database_url": database_url, "outbox_dir": folder / "outbox"}
+    if encrypted:
+        overrides["cipher_key"] = TEST_KEY
+    wired = bootstrap(**overrides)
+    wired.clock = lambda: datetime.now(UTC)
+    return wired
+
+
+@pytest.fixture(name="store_mode", params=["clear", "encrypted"])
+def store_mode_fixture(request: pytest.FixtureRequest) -> str:
+    """Each scenario on a store in clear and on an encrypted one."""
+    return str(request.param)
+
+
+@pytest.fixture(name="audited")
+def audited_fixture(database_url: str, tmp_path: Path, store_mode: str) -> Iterator[Container]:
+    """A fresh store on each backend, in clear and encrypted."""
+    wired = audit_container(database_url, tmp_path, encrypted=store_mode == "encrypted")
+    try:
+        yield wired
+    finally:
+        wired.close()
+
+
+@pytest.fixture(name="world")
+def world_fixture(audited: Container) -> World:
+    """The scenario recorded on `audited`."""
+    return build_world(audited)
+
+
+# ------------------------------------------------------------------------- point-in-time subscriptions
+
+
+def _types(rows: list[dict[str, object]]) -> dict[object, object]:
+    return {row["id_number"]: row["notification_types"] for row in rows}
+
+
+def test_subscriptions_at_each_recorded_time(audited: Container, world: World) -> None:
+    assert subscriptions_at(audited, SPONSOR_A, world.registered) == []
+    assert _types(subscriptions_at(audited, SPONSOR_A, world.subscribed)) == {
+        RESIDENT: ["entry_exit", "passport_renewal", "visa"]
+    }
+    assert _types(subscriptions_at(audited, SPONSOR_A, world.late_recorded)) == {RESIDENT: ["entry_exit"]}
+    # The transfer ended A's subscription by itself; B subscribed afterwards.
+    assert subscriptions_at(audited, SPONSOR_A, world.transferred) == []
+    assert subscriptions_at(audited, SPONSOR_B, world.late_recorded) == []
+    assert _types(subscriptions_at(audited, SPONSOR_B, world.transferred)) == {RESIDENT: ["entry_exit"]}
+
+
+def test_subscriptions_at_keep_the_contract_shape_and_since(audited: Container, world: World) -> None:
+    (before_change,) = subscriptions_at(audited, SPONSOR_A, world.delivered)
+    (after_change,) = subscriptions_at(audited, SPONSOR_A, world.late_recorded)
+    assert set(before_change) == {"id_number", "notification_types", "mobile", "email", "since"}
+    assert (before_change["mobile"], before_change["email"]) == (A_MOBILE, A_EMAIL)
+    # A change keeps the subscription's start.
+    assert after_change["since"] == before_change["since"]
+    since = datetime.fromisoformat(str(before_change["since"]))
+    assert world.registered < since < world.subscribed
+
+
+def test_subscriptions_now_are_the_current_ones(audited: Container, world: World) -> None:
+    assert subscriptions_at(audited, SPONSOR_A, None) == []
+    assert _types(subscriptions_at(audited, SPONSOR_B, None)) == {RESIDENT: ["entry_exit"]}
+
+
+def test_subscriptions_at_a_time_without_offset_is_business_time(audited: Container, world: World) -> None:
+    local = world.late_recorded.astimezone(audited.settings.zone).replace(tzinfo=None)
+    assert _types(subscriptions_at(audited, SPONSOR_A, local)) == {RESIDENT: ["entry_exit"]}

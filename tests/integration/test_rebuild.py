@@ -1,0 +1,184 @@
+"""`projections rebuild` on the real store (each backend, in clear and encrypted): the rebuilt read models are
+identical to what live processing made, sent alerts are not sent again, and an interrupted rebuild resumes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jawazat_events.audit.rebuild import MARKERS, RebuildRefused, rebuild
+from jawazat_events.bootstrap import Container
+from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.errors import DomainError, NotSubscribed
+from jawazat_events.generate import FeedGenerator, establishment_numbers
+from jawazat_events.queries import list_alerts
+from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
+    audit_container,
+    audited_fixture,
+    build_world,
+    run_worker,
+    store_mode_fixture,
+)
+from tests.support import ingest, notifications
+
+# The delivery lease (who holds an alert right now, until when) is the only state not derived from events.
+VOLATILE = {"alerts": {"claimed_by", "claimed_until"}}
+PEOPLE, EVENTS, SEED = 40, 400, 21
+
+
+def table_rows(container: Container, table: str) -> list[str]:
+    """Every row of a read-model table (volatile columns left out), as sorted canonical JSON."""
+    with container.read_models.db.reading() as sql:
+        rows = sql.execute(f"SELECT * FROM {table}").fetchall()
+    skip = VOLATILE.get(table, set())
+    return sorted(json.dumps({k: v for k, v in row.items() if k not in skip}, sort_keys=True) for row in rows)
+
+
+def digest(container: Container) -> dict[str, tuple[int, str]]:
+    """(rows, sha256) of every read-model table, and the tracking positions."""
+    found: dict[str, tuple[int, str]] = {}
+    for projection in container.read_models.all():
+        for table in projection.tables:
+            rows = table_rows(container, table)
+            found[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+        for name in projection.tracking_names():
+            found[f"tracking {name}"] = (container.read_models.db.position(name), "")
+    return found
+
+
+def populate(container: Container) -> None:
+    """The auditors' scenario, then a generated feed whose people half have subscriptions, processed live."""
+    build_world(container)
+    lines = list(FeedGenerator(people=PEOPLE, events=EVENTS, seed=SEED).lines())
+    ingest(container, lines[:PEOPLE])
+    service = container.establishments
+    for number in establishment_numbers(PEOPLE, SEED):
+        service.register(unified_number=number, name=f"Est {number}", email=f"e{number}@example.com")
+    subscribed = [json.loads(item) for item in lines[:PEOPLE:2]]
+    for item in subscribed:
+        service.subscribe(
+            item["sponsor"], item["id_number"], notification_types="entry_exit,visa,passport_renewal"
+        )
+    ingest(container, lines[PEOPLE : EVENTS // 2])
+    run_worker(container)
+    changed = 0
+    for item in subscribed:  # some subscriptions ended with a transfer meanwhile
+        try:
+            service.change(item["sponsor"], item["id_number"], notification_types="visa")
+            changed += 1
+        except NotSubscribed:
+            continue
+    assert changed
+    ingest(container, lines[EVENTS // 2 :])
+    run_worker(container, deliver=False)  # some alerts made and not yet sent
+
+
+@pytest.fixture
+def live(audited: Container) -> Container:
+    """The populated store on each backend, in clear and encrypted."""
+    populate(audited)
+    return audited
+
+
+@pytest.fixture
+def clear_live(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    """The populated store on each backend, in clear only (for the rebuild's own mechanics)."""
+    wired = audit_container(database_url, tmp_path, encrypted=False)
+    try:
+        populate(wired)
+        yield wired
+    finally:
+        wired.close()
+
+
+def test_a_rebuild_gives_identical_read_models(live: Container) -> None:
+    before = digest(live)
+    assert before["alerts"][0] > 50 and before["people"][0] > PEOPLE
+    assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent", "pending"}
+    report = rebuild(live)
+    assert report.rebuilt == ["subscription_index", "people", "fanout"]
+    assert report.head == live.app.recorder.max_notification_id()
+    assert digest(live) == before
+
+
+def test_rebuilding_one_read_model_leaves_the_others(clear_live: Container) -> None:
+    before = digest(clear_live)
+    assert rebuild(clear_live, ["fanout"]).rebuilt == ["fanout"]
+    assert digest(clear_live) == before
+    assert rebuild(clear_live, ["people", "subscription_index"]).rebuilt == ["subscription_index", "people"]
+    assert digest(clear_live) == before
+    with pytest.raises(ValueError, match="unknown projection"):
+        rebuild(clear_live, ["nope"])
+
+
+def test_sent_alerts_are_not_sent_again(live: Container) -> None:
+    run_worker(live)  # everything due is sent…
+    run_worker(live)  # …and the projections have followed the delivery records
+    outbox = Path(live.settings.outbox_dir)
+    files = sorted(p.name for p in outbox.iterdir())
+    attempts = _delivery_events(live)
+    before = digest(live)
+    rebuild(live)
+    assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent"}
+    run_worker(live)
+    assert sorted(p.name for p in outbox.iterdir()) == files
+    assert _delivery_events(live) == attempts
+    assert digest(live) == before
+
+
+def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
+    before = digest(clear_live)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(stage: str, done: int, head: int) -> None:
+        if done >= 2 * 50 and done < head:
+            raise Stop
+
+    with pytest.raises(Stop):
+        rebuild(clear_live, batch_size=50, progress=stop_after_two)
+    assert digest(clear_live) != before
+    with clear_live.read_models.db.reading() as sql:
+        assert len(sql.execute(f"SELECT * FROM {MARKERS}").fetchall()) == 3
+    report = rebuild(clear_live, batch_size=50)
+    assert (report.rebuilt, report.resumed) == ([], ["subscription_index", "people", "fanout"])
+    assert digest(clear_live) == before
+    with clear_live.read_models.db.reading() as sql:
+        assert sql.execute(f"SELECT * FROM {MARKERS}").fetchall() == []
+
+
+def _delivery_events(container: Container) -> int:
+    to_domain = container.app.mapper.to_domain_event
+    return sum(1 for n in notifications(container.app) if isinstance(to_domain(n), AlertDelivery.Event))
+
+
+@pytest.fixture
+def pg_live(pg_database_url: str, tmp_path: Path) -> Iterator[Container]:
+    wired = audit_container(pg_database_url, tmp_path, encrypted=False)
+    try:
+        build_world(wired)
+        yield wired
+    finally:
+        wired.close()
+
+
+@pytest.mark.postgres
+def test_a_running_worker_blocks_a_rebuild(pg_live: Container) -> None:
+    from jawazat_events.worker import Worker
+
+    worker = Worker(pg_live, deliver=False)
+    try:
+        worker.run_once()  # heartbeat and claims held
+        with pytest.raises(RebuildRefused, match="stop"):
+            rebuild(pg_live)
+        with pytest.raises(RebuildRefused, match="processing"):
+            rebuild(pg_live, force=True)  # the heartbeat ignored, the claims still held
+    finally:
+        worker.close()
+    assert isinstance(RebuildRefused("x"), DomainError)
+    assert rebuild(pg_live).rebuilt == ["subscription_index", "people", "fanout"]

@@ -1,0 +1,266 @@
+"""Loopback test servers: an aiosmtpd SMTP server and an HTTP endpoint speaking Twilio's Messages API.
+
+Both listen on 127.0.0.1 only and can be told how to answer: the SMTP handler refuses at MAIL, RCPT or
+DATA (always, or for the next few messages), or holds its DATA reply back after storing a message; the
+Twilio endpoint gives scripted replies (status, body, delay) and then Twilio's 201. They are context
+managers (`running_smtp()`, `running_twilio()`), so a test module wraps them in a fixture of its own (an
+imported fixture would shadow its parameters, which ruff rightly flags) and a benchmark uses them directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiosmtpd.controller import Controller
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+# --------------------------------------------------------------------------------------------- SMTP
+
+
+@dataclass
+class RecordingHandler:
+    """An SMTP server's handler that records what it accepts and can be told to refuse.
+
+    `mail_reply`/`rcpt_reply`/`data_reply` refuse every message at that stage; `data_script` gives the
+    replies to the next DATA commands one by one (the message is not stored), then messages are accepted;
+    `data_delay` holds the reply back (in seconds) after an accepted message was stored, as a slow relay does,
+    except for the next `fast_replies` messages, which are answered at once.
+    """
+
+    mail_reply: str | None = None
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+    data_script: list[str] = field(default_factory=list)
+    data_delay: float = 0.0
+    fast_replies: int = 0
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)  # time.time() when each message was stored
+    refused: list[str] = field(default_factory=list)  # the scripted DATA refusals given, in order
+    answered: int = 0  # accepted messages whose 250 reply has been sent
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_reply:
+            return self.data_reply
+        if self.data_script:
+            reply = self.data_script.pop(0)
+            self.refused.append(reply)
+            return reply
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.received_at.append(time.time())
+        if self.fast_replies > 0:
+            self.fast_replies -= 1
+        elif self.data_delay > 0:
+            await asyncio.sleep(self.data_delay)
+        self.answered += 1
+        return "250 2.0.0 Message accepted for delivery"
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        """Every stored message, parsed."""
+        parsed: list[email.message.EmailMessage] = []
+        for _, _, raw in list(self.received):
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            assert isinstance(message, email.message.EmailMessage)
+            parsed.append(message)
+        return parsed
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID header of every stored message, in arrival order."""
+        return [str(message["Message-ID"]) for message in self.messages()]
+
+
+@dataclass
+class LoopbackSmtp:
+    """A running SMTP server on loopback."""
+
+    handler: RecordingHandler
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The product's `JAWAZAT_SMTP_URL` for this server."""
+        return f"smtp://{LOOPBACK}:{self.port}"
+
+
+@contextmanager
+def running_smtp(handler: RecordingHandler | None = None) -> Iterator[LoopbackSmtp]:
+    """An aiosmtpd server on 127.0.0.1 with this handler (a fresh RecordingHandler by default)."""
+    handler = handler if handler is not None else RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname=LOOPBACK, port=port)
+    controller.start()
+    try:
+        yield LoopbackSmtp(handler, port)
+    finally:
+        controller.stop()
+
+
+# ------------------------------------------------------------------------------------------- Twilio
+
+TWILIO_ACCOUNT_SID = "AC" + "0f" * 16
+TWILIO_AUTH_TOKEN = "test-auth-token-9c1d"
+TWILIO_FROM = "+15005550006"
+
+
+def messages_path(account_sid: str = TWILIO_ACCOUNT_SID) -> str:
+    """The Messages API path the twilio client posts to for this account."""
+    return f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+
+
+@dataclass
+class Reply:
+    """One scripted answer of the fake Twilio; `delay` holds it back, `body` None means Twilio's 201."""
+
+    status: int = 201
+    body: dict[str, Any] | None = None
+    delay: float = 0.0
+
+
+def twilio_error(status: int, code: int, message: str) -> Reply:
+    """A Twilio error reply, shaped as Twilio sends it."""
+    return Reply(status, {"code": code, "message": message, "status": status})
+
+
+@dataclass
+class Received:
+    """One request the fake Twilio received; `sid` is the message SID it answered with (201 only)."""
+
+    method: str
+    path: str
+    authorization: str
+    content_type: str
+    form: dict[str, str]
+    at: float = 0.0  # time.time() on arrival
+    sid: str | None = None
+
+
+@dataclass
+class FakeTwilio:
+    """What the endpoint received, and the replies it will give next (then 201s)."""
+
+    url: str
+    script: list[Reply] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    account_sid: str = TWILIO_ACCOUNT_SID
+
+    def sent(self) -> list[Received]:
+        """The requests answered with a 201 (a message Twilio would send)."""
+        with self.lock:
+            return [r for r in self.received if r.sid is not None]
+
+
+def created_message(form: dict[str, str], account_sid: str = TWILIO_ACCOUNT_SID) -> dict[str, Any]:
+    """A 201 body shaped like Twilio's Message resource."""
+    sid = "SM" + uuid.uuid4().hex
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": form.get("Body", ""),
+        "date_created": "Wed, 01 Jul 2026 09:05:00 +0000",
+        "date_sent": None,
+        "date_updated": "Wed, 01 Jul 2026 09:05:00 +0000",
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form.get("From"),
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": "2",
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": "queued",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+        "to": form.get("To"),
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+    }
+
+
+def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of a fake Twilio Messages API over `state`."""
+
+    class MessagesApi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
+            request = Received(
+                "POST",
+                self.path,
+                self.headers.get("Authorization", ""),
+                self.headers.get("Content-Type", ""),
+                form,
+                at=time.time(),
+            )
+            with state.lock:
+                state.received.append(request)
+                reply = state.script.pop(0) if state.script else Reply()
+            time.sleep(reply.delay)
+            if self.path != messages_path(state.account_sid):
+                reply = twilio_error(404, 20404, "The requested resource was not found")
+            body = reply.body if reply.body is not None else created_message(form, state.account_sid)
+            if reply.body is None and reply.status == 201:
+                request.sid = body["sid"]
+            payload = json.dumps(body).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:
+                pass  # the client gave up waiting (timeout test)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return MessagesApi
+
+
+@contextmanager
+def running_twilio(account_sid: str = TWILIO_ACCOUNT_SID) -> Iterator[FakeTwilio]:
+    """A fake Twilio Messages API on 127.0.0.1; its base URL is `.url` (the product's twilio_api_base)."""
+    state = FakeTwilio(url="", account_sid=account_sid)
+    server = ThreadingHTTPServer((LOOPBACK, 0), make_handler(state))
+    server.daemon_threads = True
+    state.url = f"http://{LOOPBACK}:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
