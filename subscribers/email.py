@@ -9,6 +9,8 @@ configuration lets the pending alerts go out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,7 +145,11 @@ def _stage(error: aiosmtplib.SMTPResponseException) -> str:
 
 
 class EmailChannel:
-    """Sends alerts by SMTP with aiosmtplib, one connection per message."""
+    """Sends alerts by SMTP with aiosmtplib over one connection, kept open while messages flow.
+
+    Messages go one after another on the connection (SMTP has one transaction at a time); any error
+    closes it, so the next message starts on a fresh connection and a failure never leaks into it.
+    """
 
     name: ClassVar[str] = "email"
     max_length: ClassVar[int | None] = None
@@ -163,6 +169,9 @@ class EmailChannel:
         if max_per_second is not None:
             self.max_per_second = max_per_second
         self._limiter = RateLimiter(self.max_per_second)
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Hand the message to the SMTP server; the result says sent, retry or failed."""
@@ -176,12 +185,29 @@ class EmailChannel:
         except ValueError as error:  # e.g. a recipient with line breaks: header injection refused
             return DeliveryResult.failed(f"cannot build the e-mail: {error}")
         await self._limiter.acquire()
-        s = self.settings
-        try:
-            _, reply = await aiosmtplib.send(
-                mime,
-                sender=self.sender,
-                recipients=[message.recipient],
+        async with self._connection_lock():
+            reused = self._client is not None and self._client.is_connected
+            try:
+                reply = await self._send_on_connection(mime, message.recipient)
+            except aiosmtplib.SMTPServerDisconnected as error:
+                await self._drop()
+                if not reused:
+                    return classify_smtp_error(error)
+                # The server closed an idle connection between messages: once more on a fresh one.
+                try:
+                    reply = await self._send_on_connection(mime, message.recipient)
+                except (aiosmtplib.SMTPException, OSError) as again:
+                    await self._drop()
+                    return classify_smtp_error(again)
+            except (aiosmtplib.SMTPException, OSError) as error:
+                await self._drop()
+                return classify_smtp_error(error)
+        return DeliveryResult.sent(str(mime["Message-ID"]), detail=f"SMTP server accepted it: {reply}")
+
+    async def _send_on_connection(self, mime: EmailMessage, recipient: str) -> str:
+        if self._client is None or not self._client.is_connected:
+            s = self.settings
+            client = aiosmtplib.SMTP(
                 hostname=s.host,
                 port=s.port,
                 username=s.username,
@@ -190,9 +216,29 @@ class EmailChannel:
                 start_tls=s.starttls,
                 timeout=self.timeout,
             )
-        except (aiosmtplib.SMTPException, OSError) as error:
-            return classify_smtp_error(error)
-        return DeliveryResult.sent(str(mime["Message-ID"]), detail=f"SMTP server accepted it: {reply}")
+            self._client = client
+            await client.connect()
+        _, reply = await self._client.send_message(mime, sender=self.sender, recipients=[recipient])
+        return reply
+
+    def _connection_lock(self) -> asyncio.Lock:
+        # One lock per event loop: delivery runs each pass in its own loop.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop, self._client = asyncio.Lock(), loop, None
+        return self._lock
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                client.close()
 
     async def aclose(self) -> None:
-        """Nothing to release: each message uses its own connection."""
+        """Say goodbye to the server and close the connection, if one is open."""
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
