@@ -27,16 +27,18 @@ def list_subscriptions(
             "ORDER BY id_number LIMIT ?",
             params,
         ).fetchall()
-    return [
-        {
-            "id_number": row["id_number"],
-            "notification_types": row["notification_types"].split(","),
-            "mobile": row["mobile"],
-            "email": row["email"],
-            "since": row["since"],
-        }
-        for row in rows
-    ]
+    return [subscription_shape(row) for row in rows]
+
+
+def subscription_shape(row: dict[str, Any]) -> dict[str, Any]:
+    """A subscription version row in the contract's JSON shape."""
+    return {
+        "id_number": row["id_number"],
+        "notification_types": row["notification_types"].split(","),
+        "mobile": row["mobile"],
+        "email": row["email"],
+        "since": row["since"],
+    }
 
 
 def alert_shape(row: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = None
     twilio_status_callback_url: str | None = None
     # Each channel paces itself to this rate (per worker process).
-    email_max_per_second: float = Field(default=50.0, gt=0)
+    email_max_per_second: float = Field(default=250.0, gt=0)
     sms_max_per_second: float = Field(default=10.0, gt=0)
     outbox_dir: Path = Path("./outbox")
     expiry_lead_days: str = "90,60,30,7"

@@ -12,6 +12,7 @@ from typing import Any
 
 from jawazat_events.audit.records import utc_moment
 from jawazat_events.domain.identifiers import parse_unified_number
+from jawazat_events.queries import subscription_shape
 from projections.subscription_index import SUBSCRIPTIONS
 
 
@@ -36,13 +37,4 @@ def subscriptions_at(container: Any, unified_number: str, at: datetime | None = 
             f"WHERE unified_number = ? AND status = 'active' AND {when} ORDER BY id_number",
             params,
         ).fetchall()
-    return [
-        {
-            "id_number": row["id_number"],
-            "notification_types": row["notification_types"].split(","),
-            "mobile": row["mobile"],
-            "email": row["email"],
-            "since": row["since"],
-        }
-        for row in rows
-    ]
+    return [subscription_shape(row) for row in rows]
