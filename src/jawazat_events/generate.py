@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from jawazat_events.domain.identifiers import luhn_ok
+
 DEFAULT_END = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 NATIONALITIES = (
@@ -97,17 +99,8 @@ VISA_TYPES = (
 def luhn_complete(nine_digits: str) -> str:
     """Append the check digit that makes the contract's Luhn check pass."""
     for check in "0123456789":
-        candidate = nine_digits + check
-        total = 0
-        for index, char in enumerate(candidate):
-            value = int(char)
-            if index % 2 == 0:
-                value *= 2
-                if value > 9:
-                    value -= 9
-            total += value
-        if total % 10 == 0:
-            return candidate
+        if luhn_ok(nine_digits + check):
+            return nine_digits + check
     raise AssertionError("a Luhn check digit always exists")
 
 
