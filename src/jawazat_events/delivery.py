@@ -28,6 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.identifiers import person_id
 from projections.alert_status import ALERTS, apply_delivery_event
 from projections.base import ReadModelDatabase, Sql
 from projections.subscription_index import ESTABLISHMENTS
@@ -203,12 +204,14 @@ class DeliveryService:
 
     async def _send_all(self, items: list[Claimed]) -> list[DeliveryResult]:
         # Each channel paces itself to its declared rate (subscribers.ratelimit); this only sends.
+        names = self._names({item.row["id_number"] for item in items})
+        establishments = self._establishment_names({item.row["establishment"] for item in items})
 
         def prepare(item: Claimed) -> OutgoingMessage | DeliveryResult:
             if self.channels.get(item.row["channel"]) is None:
                 return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
             try:
-                return self._render(item.row)
+                return self._render(item.row, names=names, establishments=establishments)
             except Exception as error:  # a template bug must not lose the alert: retry, on the record
                 log.exception("rendering alert %s failed", item.row["alert_id"])
                 return DeliveryResult.retry(f"could not render the message: {error}")
@@ -225,18 +228,24 @@ class DeliveryService:
 
         return list(await asyncio.gather(*(one(i, m) for i, m in zip(items, prepared, strict=True))))
 
-    def _render(self, row: dict[str, Any]) -> OutgoingMessage:
+    def _render(
+        self,
+        row: dict[str, Any],
+        *,
+        names: Mapping[str, tuple[str, str]],
+        establishments: Mapping[str, str],
+    ) -> OutgoingMessage:
         from subscribers.rendering import AlertView, render
 
-        names = self._names(row["id_number"])
+        name_ar, name_en = names.get(row["id_number"], ("", ""))
         view = AlertView(
             alert_id=row["alert_id"],
             event_type=row["event_type"],
             notification_type=row["notification_type"],
             id_number=row["id_number"],
-            person_name_ar=names[0],
-            person_name_en=names[1],
-            establishment_name=self._establishment_name(row["establishment"]),
+            person_name_ar=name_ar,
+            person_name_en=name_en,
+            establishment_name=establishments.get(row["establishment"], row["establishment"]),
             occurred_at=datetime.fromisoformat(row["occurred_at"]),
             fields=json.loads(row["payload"]),
         )
@@ -244,25 +253,30 @@ class DeliveryService:
             view, channel=row["channel"], recipient=row["recipient"], language=row["language"], tz=self.zone
         )
 
-    def _names(self, id_number: str) -> tuple[str, str]:
+    def _names(self, id_numbers: set[str]) -> dict[str, tuple[str, str]]:
+        """People's names for a group of alerts, from the people view (the store if it lags behind)."""
+        ids = sorted(id_numbers)
         with self.db.reading() as sql:
-            row = sql.execute(
-                "SELECT name_ar, name_en FROM people WHERE id_number = ?", (id_number,)
-            ).fetchone()
-        if row is not None:
-            return row["name_ar"], row["name_en"]
-        from jawazat_events.domain.identifiers import person_id
+            rows = sql.execute(
+                f"SELECT id_number, name_ar, name_en FROM people WHERE id_number IN {sql.in_list(len(ids))}",
+                ids,
+            ).fetchall()
+        found = {row["id_number"]: (row["name_ar"], row["name_en"]) for row in rows}
+        missing = [person_id(number) for number in ids if number not in found]
+        if missing:
+            for person in self.app.load_many(missing).values():
+                found[person.id_number] = (person.name_ar, person.name_en)
+        return found
 
-        person = self.app.load_many([person_id(id_number)]).get(person_id(id_number))
-        return (person.name_ar, person.name_en) if person is not None else ("", "")
-
-    def _establishment_name(self, unified: str) -> str:
+    def _establishment_names(self, unified_numbers: set[str]) -> dict[str, str]:
+        numbers = sorted(unified_numbers)
         with self.db.reading() as sql:
-            row = sql.execute(
-                f"SELECT name FROM {ESTABLISHMENTS} WHERE unified_number = ? AND to_position IS NULL",
-                (unified,),
-            ).fetchone()
-        return row["name"] if row else unified
+            rows = sql.execute(
+                f"SELECT unified_number, name FROM {ESTABLISHMENTS} "
+                f"WHERE to_position IS NULL AND unified_number IN {sql.in_list(len(numbers))}",
+                numbers,
+            ).fetchall()
+        return {row["unified_number"]: row["name"] for row in rows}
 
     # --- recording -------------------------------------------------------------------------------
 
