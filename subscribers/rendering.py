@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from jawazat_events.domain.identifiers import mask_id_number
 from subscribers.base import ChannelName, Language, OutgoingMessage
 from subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
 from subscribers.vocabulary import (
@@ -46,11 +47,6 @@ class AlertView:
     establishment_name: str
     occurred_at: datetime
     fields: Mapping[str, Any]
-
-
-def mask_id(id_number: str) -> str:
-    """The ID number reduced to its last four digits."""
-    return "******" + id_number[-4:]
 
 
 @functools.cache
@@ -154,7 +150,7 @@ def _facts(view: AlertView, language: Language, tz: ZoneInfo) -> tuple[dict[str,
 
 
 def _person(name: str, id_number: str, language: Language) -> str:
-    id_phrase = f"هوية {mask_id(id_number)}" if language == "ar" else f"ID {mask_id(id_number)}"
+    id_phrase = f"هوية {mask_id_number(id_number)}" if language == "ar" else f"ID {mask_id_number(id_number)}"
     return f"{name} ({id_phrase})" if name else id_phrase
 
 
@@ -249,7 +245,7 @@ def _section(view: AlertView, language: Language, tz: ZoneInfo) -> dict[str, Any
     when = _local(view.occurred_at, tz)
     facts = [
         (FIELD_LABELS["name"][language], name),
-        (FIELD_LABELS["id_number"][language], mask_id(view.id_number)),
+        (FIELD_LABELS["id_number"][language], mask_id_number(view.id_number)),
         (FIELD_LABELS["event"][language], _event_label(view, language)),
         (FIELD_LABELS["occurred_at"][language], f"{when:%Y-%m-%d %H:%M} ({tz.key})"),
         *((FIELD_LABELS[key][language], value) for key, value in rows),
@@ -270,7 +266,7 @@ def render_email(view: AlertView, *, tz: ZoneInfo) -> tuple[str, str, str]:
     """The e-mail for one alert as (subject, plain text, HTML), Arabic first, then English."""
     subject = (
         f"{_HEADINGS['ar']}: {_event_label(view, 'ar')} | {_HEADINGS['en']}: {_event_label(view, 'en')}"
-        f" | {mask_id(view.id_number)}"
+        f" | {mask_id_number(view.id_number)}"
     )
     sections = [_section(view, "ar", tz), _section(view, "en", tz)]
     text = _template("email/body.txt").render(subject=subject, sections=sections)

@@ -20,6 +20,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jawazat_events.api.metrics import record_request
+from jawazat_events.domain.identifiers import mask_id_number
 
 log = logging.getLogger("jawazat_events.api")
 
@@ -34,7 +35,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def mask_ids(text: str) -> str:
     """Replace every ID number in `text` by its last four digits (`******1234`)."""
-    return _ID_NUMBER.sub(lambda m: "******" + m.group(1), text)
+    return _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
 
 
 class RequestIdFilter(logging.Filter):
