@@ -108,24 +108,11 @@ class SubscriptionIndex(Projection):
             (unified, position, values["name"], values["email"], values["mobile"], values["language"], when),
         )
 
-    @_on.register
-    def _(self, event: Subscription.Subscribed, sql: Sql, position: int) -> None:
-        when = event.timestamp.isoformat()
-        self._new_subscription_version(
-            sql,
-            event.unified_number,
-            event.id_number,
-            position,
-            when,
-            status="active",
-            types=_types(event.notification_types),
-            mobile=event.mobile,
-            email=event.email,
-            since=when,
-        )
-
-    @_on.register
-    def _(self, event: Subscription.Resubscribed, sql: Sql, position: int) -> None:
+    @_on.register(Subscription.Subscribed)
+    @_on.register(Subscription.Resubscribed)
+    def _started(
+        self, event: Subscription.Subscribed | Subscription.Resubscribed, sql: Sql, position: int
+    ) -> None:
         when = event.timestamp.isoformat()
         self._new_subscription_version(
             sql,
