@@ -125,13 +125,14 @@ class DeliveryService:
         with self.app.batch_lock:
             records = self.app.load_many(UUID(c.row["alert_id"]) for c in claimed)
         to_send: list[Claimed] = []
+        repaired: list[Claimed] = []
         for item in claimed:
             record = records.get(UUID(item.row["alert_id"]))
-            if record is not None and record.attempts > item.row["attempt_count"]:
-                summary.repaired += 1  # recorded, row not updated: repair below, send nothing
-                continue
-            to_send.append(item)
-        await self._close_repaired(records, claimed)
+            # Recorded but the row not updated: repair the row from the record, send nothing.
+            recorded = record is not None and record.attempts > item.row["attempt_count"]
+            (repaired if recorded else to_send).append(item)
+        summary.repaired = len(repaired)
+        self._repair_rows(repaired)
         try:
             for start in range(0, len(to_send), self.concurrency):
                 if stop is not None and stop.is_set():
@@ -183,12 +184,7 @@ class DeliveryService:
             ).fetchall()
         return [Claimed(row=row, stale=row["alert_id"] in stale) for row in full]
 
-    async def _close_repaired(self, records: Mapping[UUID, Any], claimed: list[Claimed]) -> None:
-        repaired = [
-            c
-            for c in claimed
-            if (r := records.get(UUID(c.row["alert_id"]))) is not None and r.attempts > c.row["attempt_count"]
-        ]
+    def _repair_rows(self, repaired: list[Claimed]) -> None:
         if not repaired:
             return
         with self.db.transaction() as sql:
