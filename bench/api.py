@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import code_under_test, log, machine_note, median, pg_database, summary_line
+from bench.common import code_under_test, log, machine_note, median, pg_database, run_standalone, summary_line
 
 NAME = "api"
 FULL = {"people": 2000, "seconds": 10.0, "rounds": 3}
@@ -411,10 +411,7 @@ def run(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -342,3 +342,15 @@ def machine_note() -> str:
     except OSError:
         return "machine load: unknown"
     return f"machine load: {load:.1f} (1-min average) on {os.cpu_count()} cores"
+
+
+def run_standalone(
+    build_parser: Callable[[], argparse.ArgumentParser],
+    run: Callable[[argparse.Namespace], list[str]],
+    argv: list[str] | None = None,
+) -> int:
+    """`python -m bench.MODULE [size arguments]`: run one benchmark alone and print its summary lines."""
+    args = build_parser().parse_args(argv)
+    for line in run(args):
+        print(line, flush=True)
+    return 0

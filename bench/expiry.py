@@ -31,6 +31,7 @@ from bench.common import (
     median,
     pg_conninfo,
     pg_database,
+    run_standalone,
     summary_line,
 )
 
@@ -262,10 +263,7 @@ def _rounds(rounds: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from bench.common import (
     median,
     pg_conninfo,
     pg_database,
+    run_standalone,
     summary_line,
     temp_dir,
 )
@@ -453,10 +454,7 @@ def _package(filename: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":

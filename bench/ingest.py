@@ -33,6 +33,7 @@ from bench.common import (
     median,
     pg_conninfo,
     pg_database,
+    run_standalone,
     size_arguments,
     summary_line,
 )
@@ -273,10 +274,7 @@ def profile(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":

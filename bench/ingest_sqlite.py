@@ -27,6 +27,7 @@ from bench.common import (
     log,
     machine_note,
     median,
+    run_standalone,
     size_arguments,
     sqlite_file,
     summary_line,
@@ -142,10 +143,7 @@ def run(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":

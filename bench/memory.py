@@ -27,6 +27,7 @@ from bench.common import (
     median,
     pg_database,
     rounds_note,
+    run_standalone,
     size_arguments,
     sqlite_file,
     temp_dir,
@@ -178,10 +179,7 @@ def run(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for line in run(args):
-        print(line, flush=True)
-    return 0
+    return run_standalone(build_parser, run, argv)
 
 
 if __name__ == "__main__":
