@@ -161,8 +161,8 @@ def load_index(store: Store, args: argparse.Namespace) -> tuple[int, int]:
     """COPY establishments' contacts, one active subscription per person, and the people view."""
     import psycopg
 
-    from projections.people import PEOPLE
-    from projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
+    from jawazat_events.projections.people import PEOPLE
+    from jawazat_events.projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
 
     rng = random.Random(args.seed)
     sponsors = {p["sponsor"] for p in store.people.values()}
@@ -235,7 +235,7 @@ def load_index(store: Store, args: argparse.Namespace) -> tuple[int, int]:
 
 def prepare(url: str, folder: Path, args: argparse.Namespace) -> Store:
     from jawazat_events.bootstrap import bootstrap
-    from projections.runner import Follower
+    from jawazat_events.projections.runner import Follower
 
     container = bootstrap(
         database_url=url, outbox_dir=folder / "outbox", fanout_partitions=1, ingest_batch_size=args.batch_size
@@ -287,7 +287,7 @@ class Round:
 
 
 def drain_once(store: Store, batch_size: int) -> Round:
-    from projections.runner import Follower
+    from jawazat_events.projections.runner import Follower
 
     container = store.container
     reset_fanout(container)
@@ -308,7 +308,7 @@ def baseline(store: Store, events: int, batch_size: int) -> float:
     """psycopg executemany of `events` rows shaped like the stored alerting events; rows per second."""
     from bench.ingest import pg_raw_insert, stored_shapes
     from bench.product import TopicShape, baseline_rows
-    from projections.fanout import AlertFanout
+    from jawazat_events.projections.fanout import AlertFanout
 
     shapes, _ = stored_shapes(store.url, store.container.app.store.events_table_name)
     wanted = [s for s in shapes if s.topic in AlertFanout.topics]

@@ -167,7 +167,7 @@ def worker_command(email_rate: float | None) -> list[str]:
         return [jawazat(), "worker"]
     # What-if only: the e-mail channel's rate is a class default today, with no setting to change it.
     code = (
-        "import sys; from subscribers.email import EmailChannel; "
+        "import sys; from jawazat_events.subscribers.email import EmailChannel; "
         f"EmailChannel.max_per_second = {float(email_rate)!r}; "
         "from jawazat_events.cli import main; sys.argv = ['jawazat', 'worker']; main()"
     )
@@ -341,7 +341,7 @@ def alert_statuses(url: str) -> dict[str, str]:
 
 
 def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) -> Round:
-    from projections.fanout import alert_id
+    from jawazat_events.projections.fanout import alert_id
     from tests.servers import running_smtp
 
     count = int(args.rate * args.seconds)

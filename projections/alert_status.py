@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from jawazat_events.domain.delivery import RANK, AlertDelivery, status_after
-from projections.base import Sql
+from jawazat_events.projections.base import Sql
 
 ALERTS = "alerts"
 

@@ -18,10 +18,9 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from jawazat_events import locks
+
 TRACKING_TABLE = "jawazat_tracking"
-# The advisory lock (class, key) under which processes create read-model tables one at a time.
-CREATE_LOCK_CLASS = 0x4A5A0003
-CREATE_LOCK_KEY = 1
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -89,12 +88,8 @@ class ReadModelDatabase:
         if not self.postgres:
             create()
             return
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", (CREATE_LOCK_CLASS, CREATE_LOCK_KEY))
-            try:
-                create()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (CREATE_LOCK_CLASS, CREATE_LOCK_KEY))
+        with self.datastore.get_connection() as conn, locks.holding(conn, locks.READ_MODEL_CREATE_TABLES):
+            create()
 
     @contextmanager
     def transaction(self) -> Iterator[Sql]:

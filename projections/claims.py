@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-LOCK_CLASS_FANOUT = 0x4A5A0001
-LOCK_CLASS_SINGLE = 0x4A5A0002
-SINGLE_UNITS = {"subscription_index": 0, "people": 1}
-LOCK_CREATE = 0x7FFF  # a unit of LOCK_CLASS_SINGLE no projection uses: guards creating the table
+from jawazat_events import locks
+from jawazat_events.locks import ProjectionUnit
+
+SINGLE_UNITS = {"subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX, "people": ProjectionUnit.PEOPLE}
 HEARTBEATS = "worker_heartbeats"
 LIVE_FOR = timedelta(seconds=15)
 
@@ -37,7 +37,9 @@ class Claims:
             # Workers started together would race on CREATE TABLE IF NOT EXISTS (a unique violation in
             # the catalog): they take turns under a transaction-scoped advisory lock.
             with self.conn.transaction():
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS_SINGLE, LOCK_CREATE))
+                self.conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", tuple(locks.HEARTBEATS_CREATE_TABLE)
+                )
                 self.conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {HEARTBEATS} "
                     "(worker_id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ)"
@@ -59,25 +61,24 @@ class Claims:
         live = max(1, int(row[0]) if row else 1)
         share = math.ceil(self.partitions / live)
         for name, unit in SINGLE_UNITS.items():
-            if name not in self.singles and self._try(LOCK_CLASS_SINGLE, unit):
+            if name not in self.singles and self._try(locks.projection_lock(unit)):
                 self.singles.add(name)
         for k in sorted(self.fanout, reverse=True)[: max(0, len(self.fanout) - share)]:
-            self._unlock(LOCK_CLASS_FANOUT, k)
+            self._unlock(locks.fanout_partition_lock(k))
             self.fanout.discard(k)
         for k in range(self.partitions):
             if len(self.fanout) >= share:
                 break
-            if k not in self.fanout and self._try(LOCK_CLASS_FANOUT, k):
+            if k not in self.fanout and self._try(locks.fanout_partition_lock(k)):
                 self.fanout.add(k)
 
-    def _try(self, lock_class: int, unit: int) -> bool:
+    def _try(self, lock: locks.AdvisoryLock) -> bool:
         assert self.conn is not None
-        row = self.conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (lock_class, unit)).fetchone()
-        return bool(row and row[0])
+        return locks.try_lock(self.conn, lock)
 
-    def _unlock(self, lock_class: int, unit: int) -> None:
+    def _unlock(self, lock: locks.AdvisoryLock) -> None:
         assert self.conn is not None
-        self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (lock_class, unit))
+        locks.unlock(self.conn, lock)
 
     def close(self) -> None:
         if self.conn is not None:

@@ -28,9 +28,9 @@ from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
-from projections.alert_status import ALERTS, apply_delivery_event
-from projections.base import Positioned, Projection, ReadModelDatabase, Sql
-from projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
+from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
+from jawazat_events.projections.base import Positioned, Projection, ReadModelDatabase, Sql
+from jawazat_events.projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
 
 ALERTING_EVENTS = (
     Person.BorderCrossed,

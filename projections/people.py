@@ -14,7 +14,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.person import Person
-from projections.base import Positioned, Projection, Sql
+from jawazat_events.projections.base import Positioned, Projection, Sql
 
 PEOPLE = "people"
 

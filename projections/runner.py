@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Notification
 
 from jawazat_events.application import JawazatApplication
-from projections.base import Positioned, Projection
-from projections.fanout import AlertFanout
+from jawazat_events.projections.base import Positioned, Projection
+from jawazat_events.projections.fanout import AlertFanout
 
 log = logging.getLogger(__name__)
 

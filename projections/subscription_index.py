@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.establishment import Establishment
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
-from projections.base import Positioned, Projection, Sql
+from jawazat_events.projections.base import Positioned, Projection, Sql
 
 ESTABLISHMENTS = "establishment_versions"
 SUBSCRIPTIONS = "subscription_versions"

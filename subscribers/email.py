@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
 
-from subscribers.base import DeliveryResult, OutgoingMessage, message_id_for
-from subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage, message_id_for
+from jawazat_events.subscribers.ratelimit import RateLimiter
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}

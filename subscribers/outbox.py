@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from subscribers.base import ChannelName, DeliveryResult, OutgoingMessage, message_id_for
-from subscribers.email import build_email_message
-from subscribers.gsm import GSM7_LIMIT, is_gsm7, segments, sms_length
+from jawazat_events.subscribers.base import ChannelName, DeliveryResult, OutgoingMessage, message_id_for
+from jawazat_events.subscribers.email import build_email_message
+from jawazat_events.subscribers.gsm import GSM7_LIMIT, is_gsm7, segments, sms_length
 
 _SAFE_ALERT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _NOT_SENT = {

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from jawazat_events.domain.identifiers import mask_id_number
-from subscribers.base import ChannelName, Language, OutgoingMessage
-from subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
-from subscribers.vocabulary import (
+from jawazat_events.subscribers.base import ChannelName, Language, OutgoingMessage
+from jawazat_events.subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
+from jawazat_events.subscribers.vocabulary import (
     DIRECTIONS,
     EVENT_LABELS,
     EVENT_TYPES,
@@ -52,7 +52,7 @@ class AlertView:
 @functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("subscribers", "templates"),
+        loader=jinja2.PackageLoader("jawazat_events.subscribers", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

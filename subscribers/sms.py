@@ -16,9 +16,9 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from subscribers.base import DeliveryResult, OutgoingMessage
-from subscribers.gsm import GSM7_LIMIT
-from subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.subscribers.gsm import GSM7_LIMIT
+from jawazat_events.subscribers.ratelimit import RateLimiter
 
 # Twilio error codes that no retry can fix (https://www.twilio.com/docs/api/errors).
 PERMANENT_ERROR_CODES: dict[int, str] = {

@@ -84,10 +84,10 @@ class Container:
     @cached_property
     def read_models(self) -> ReadModels:
         """The projections over the store's own database, tables made on first use."""
-        from projections.base import ReadModelDatabase
-        from projections.fanout import AlertFanout
-        from projections.people import PeopleView
-        from projections.subscription_index import SubscriptionIndex
+        from jawazat_events.projections.base import ReadModelDatabase
+        from jawazat_events.projections.fanout import AlertFanout
+        from jawazat_events.projections.people import PeopleView
+        from jawazat_events.projections.subscription_index import SubscriptionIndex
 
         db = ReadModelDatabase(self.app.factory.datastore)  # type: ignore[attr-defined]
         models = ReadModels(
@@ -103,9 +103,9 @@ class Container:
     @cached_property
     def channels(self) -> dict[str, Any]:
         """The delivery channels: SMTP and Twilio when configured, else the outbox folder."""
-        from subscribers.email import EmailChannel
-        from subscribers.outbox import OutboxChannel
-        from subscribers.sms import SmsChannel
+        from jawazat_events.subscribers.email import EmailChannel
+        from jawazat_events.subscribers.outbox import OutboxChannel
+        from jawazat_events.subscribers.sms import SmsChannel
 
         s = self.settings
         channels: dict[str, Any] = {}
@@ -153,7 +153,7 @@ class Container:
 
     def catch_up_index(self) -> None:
         """Bring the subscription index up to the store's head (read-your-writes for listings)."""
-        from projections.runner import Follower
+        from jawazat_events.projections.runner import Follower
 
         Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
 

@@ -29,10 +29,10 @@ from eventsourcing.persistence import IntegrityError
 
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.identifiers import person_id
-from projections.alert_status import ALERTS, apply_delivery_event
-from projections.base import ReadModelDatabase, Sql
-from projections.subscription_index import ESTABLISHMENTS
-from subscribers.base import Channel, DeliveryResult, OutgoingMessage
+from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
+from jawazat_events.projections.base import ReadModelDatabase, Sql
+from jawazat_events.projections.subscription_index import ESTABLISHMENTS
+from jawazat_events.subscribers.base import Channel, DeliveryResult, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class DeliveryService:
         names: Mapping[str, tuple[str, str]],
         establishments: Mapping[str, str],
     ) -> OutgoingMessage:
-        from subscribers.rendering import AlertView, render
+        from jawazat_events.subscribers.rendering import AlertView, render
 
         name_ar, name_en = names.get(row["id_number"], ("", ""))
         view = AlertView(
@@ -352,7 +352,10 @@ class DeliveryService:
         Returns False when the signature is wrong (the caller answers 403); a status that changes nothing
         (queued, sent, a repeat) or an unknown message is accepted and ignored.
         """
-        from subscribers.twilio_callback import status_change_from_callback, verify_twilio_signature
+        from jawazat_events.subscribers.twilio_callback import (
+            status_change_from_callback,
+            verify_twilio_signature,
+        )
 
         if not self.twilio_auth_token or not verify_twilio_signature(
             self.twilio_auth_token, url, params, signature

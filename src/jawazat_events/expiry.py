@@ -34,10 +34,10 @@ from psycopg.rows import tuple_row
 from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
+from jawazat_events.projections.base import ReadModelDatabase
+from jawazat_events.projections.people import PEOPLE, PeopleView
+from jawazat_events.projections.runner import Follower
 from jawazat_events.store import EventKey
-from projections.base import ReadModelDatabase
-from projections.people import PEOPLE, PeopleView
-from projections.runner import Follower
 
 if TYPE_CHECKING:
     from jawazat_events.bootstrap import Container

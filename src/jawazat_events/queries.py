@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from projections.base import ReadModelDatabase
-from projections.fanout import ALERTS
-from projections.subscription_index import SUBSCRIPTIONS
+from jawazat_events.projections.base import ReadModelDatabase
+from jawazat_events.projections.fanout import ALERTS
+from jawazat_events.projections.subscription_index import SUBSCRIPTIONS
 
 
 def list_subscriptions(

@@ -28,9 +28,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import undefined
 
+from jawazat_events import locks
 from jawazat_events.bootstrap import Container
+from jawazat_events.projections.runner import Follower
 from jawazat_events.store import DatabaseUrl
-from projections.runner import Follower
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,8 @@ RETRY_DELIVERIES = "retry_deliveries"
 PROJECTION_LAG = "projection_lag"
 JOB_NAMES = (PASSPORT_EXPIRY, RETRY_DELIVERIES, PROJECTION_LAG)
 
-# Advisory lock keys: (class, job). The worker's claims use 0x4A5A0001 and 0x4A5A0002.
-LOCK_CLASS_SCHEDULER = 0x4A5A0003
-LOCK_KEYS = {name: index for index, name in enumerate(JOB_NAMES)}
+# Each job's advisory lock (the registry in `locks` keeps every pair distinct).
+LOCK_KEYS = {name: locks.scheduler_job_lock(index) for index, name in enumerate(JOB_NAMES)}
 
 # A minute job missed by more than half a minute is better left to the next minute's run.
 EVERY_MINUTE_GRACE_SECONDS = 30
@@ -75,21 +75,19 @@ def _waiting(job: str) -> None:
 
 
 @contextmanager
-def _advisory_lock(conninfo: str, key: int, *, job: str, wait: bool) -> Iterator[bool]:
+def _advisory_lock(conninfo: str, lock: locks.AdvisoryLock, *, job: str, wait: bool) -> Iterator[bool]:
     # A dedicated session: the lock lives exactly as long as this connection, so a crashed run frees it.
-    keys = (LOCK_CLASS_SCHEDULER, key)
     with psycopg.connect(conninfo, autocommit=True, application_name=f"jawazat-scheduler {job}") as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", keys).fetchone()
-        held = bool(row and row[0])
+        held = locks.try_lock(conn, lock)
         if not held and wait:
             _waiting(job)
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", keys)
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", tuple(lock))
             held = True
         try:
             yield held
         finally:
             if held and not conn.closed:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
+                locks.unlock(conn, lock)
 
 
 @contextmanager

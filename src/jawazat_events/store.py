@@ -24,14 +24,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL, Identifier
 
+from jawazat_events import locks
 from jawazat_events.audit import chain
 
 EVENT_IDS_TABLE = "jawazat_event_ids"
 APPLICATION_NAME = "Jawazat"
-# PostgreSQL advisory lock (class, key) under which processes take turns creating the store's tables.
-LOCK_CLASS_STORE = 0x4A5A0004
-LOCK_CREATE_TABLES = 1
-LOCK_INGEST = 2
 # The library's AES-GCM cipher (pycryptodome); the key is `JAWAZAT_CIPHER_KEY` (docs/audit.md).
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
 
@@ -175,12 +172,8 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         # Processes starting together on a fresh database would race in CREATE TYPE/TABLE IF NOT EXISTS,
         # which PostgreSQL answers with a duplicate key in its catalog: they take turns instead.
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_STORE, LOCK_CREATE_TABLES))
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_STORE, LOCK_CREATE_TABLES))
+        with self.datastore.get_connection() as conn, locks.holding(conn, locks.STORE_CREATE_TABLES):
+            super().create_table()
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The library's lock and NOTIFY, then one INSERT from arrays of plain columns: psycopg dumps
@@ -253,12 +246,8 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
         Without it, a writer that lost a race retries a step behind the winner's next batch, which
         touches the same people again: it could lose every retry until the other process finishes.
         """
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_STORE, LOCK_INGEST))
-            try:
-                yield
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_STORE, LOCK_INGEST))
+        with self.datastore.get_connection() as conn, locks.holding(conn, locks.STORE_INGEST):
+            yield
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:

@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass, field
 
 from jawazat_events.bootstrap import Container
-from projections.claims import Claims
-from projections.runner import Follower
+from jawazat_events.projections.claims import Claims
+from jawazat_events.projections.runner import Follower
 
 log = logging.getLogger(__name__)
 

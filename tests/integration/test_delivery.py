@@ -22,8 +22,8 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.generate import luhn_complete
 from jawazat_events.queries import list_alerts
+from jawazat_events.subscribers.gsm import UCS2_LIMIT, is_gsm7, ucs2_units
 from jawazat_events.worker import Worker, WorkerSummary
-from subscribers.gsm import UCS2_LIMIT, is_gsm7, ucs2_units
 from tests.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,

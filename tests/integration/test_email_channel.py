@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from subscribers.base import DeliveryResult, OutgoingMessage
-from subscribers.email import EmailChannel, SmtpSettings, parse_smtp_url
-from subscribers.rendering import AlertView, render
+from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.subscribers.email import EmailChannel, SmtpSettings, parse_smtp_url
+from jawazat_events.subscribers.rendering import AlertView, render
 from tests.servers import RecordingHandler, free_port, running_smtp
 
 T = TypeVar("T")

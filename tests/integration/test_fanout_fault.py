@@ -25,7 +25,7 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.generate import luhn_complete
 from jawazat_events.ingest import parse_lines
-from projections.claims import LOCK_CLASS_FANOUT
+from jawazat_events.locks import LockClass
 from tests.conftest import FIXED_NOW
 from tests.integration.test_fanout_reference import (
     NOTIFICATION_TYPES,
@@ -244,7 +244,7 @@ def fanout_holders(conn: psycopg.Connection[Any]) -> dict[str, int]:
         "SELECT a.application_name, count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.granted "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY 1",
-        (LOCK_CLASS_FANOUT,),
+        (int(LockClass.FANOUT_PARTITION),),
     ).fetchall()
     return {str(name): int(count) for name, count in rows}
 

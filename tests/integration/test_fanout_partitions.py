@@ -13,9 +13,9 @@ import pytest
 
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.generate import luhn_complete
+from jawazat_events.projections.fanout import partition_of
+from jawazat_events.projections.runner import Follower
 from jawazat_events.worker import Worker
-from projections.fanout import partition_of
-from projections.runner import Follower
 from tests.conftest import FIXED_NOW
 from tests.integration.test_fanout_reference import (
     ReferenceModel,

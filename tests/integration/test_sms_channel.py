@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from subscribers.base import DeliveryResult, OutgoingMessage
-from subscribers.ratelimit import RateLimiter
-from subscribers.sms import SmsChannel
+from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.sms import SmsChannel
 from tests.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,

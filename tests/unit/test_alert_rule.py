@@ -13,7 +13,7 @@ import pytest
 
 from jawazat_events.domain.notification_types import FIRED_BY, NotificationType
 from jawazat_events.domain.person import PERSON_EVENT_TYPES
-from projections.fanout import ALERTING_EVENTS, AlertFanout, Match, _at, alert_id, partition_of
+from jawazat_events.projections.fanout import ALERTING_EVENTS, AlertFanout, Match, _at, alert_id, partition_of
 
 A = "7000000011"
 P = "2000000006"

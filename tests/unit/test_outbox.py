@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from subscribers.base import DeliveryResult, OutgoingMessage
-from subscribers.outbox import OutboxChannel
+from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.subscribers.outbox import OutboxChannel
 
 ALERT_ID = "0b9a7c4e-1111-4222-8333-444455556666"
 SMS = OutgoingMessage(

@@ -9,10 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from subscribers.base import Language
-from subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, is_gsm7, segments, to_gsm7, ucs2_units
-from subscribers.rendering import AlertView, render, render_email, render_sms
-from subscribers.vocabulary import EVENT_TYPES, VISA_STATUSES, VISA_TYPES, days_phrase
+from jawazat_events.subscribers.base import Language
+from jawazat_events.subscribers.gsm import (
+    GSM7_LIMIT,
+    UCS2_LIMIT,
+    gsm7_septets,
+    is_gsm7,
+    segments,
+    to_gsm7,
+    ucs2_units,
+)
+from jawazat_events.subscribers.rendering import AlertView, render, render_email, render_sms
+from jawazat_events.subscribers.vocabulary import EVENT_TYPES, VISA_STATUSES, VISA_TYPES, days_phrase
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 ID_NUMBER = "2109876543"

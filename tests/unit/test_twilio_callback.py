@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from subscribers.twilio_callback import (
+from jawazat_events.subscribers.twilio_callback import (
     StatusChange,
     map_message_status,
     status_change_from_callback,

@@ -94,7 +94,7 @@ class StoreCollector(Collector):
         yield head
 
     def _read(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
-        from projections.alert_status import ALERTS
+        from jawazat_events.projections.alert_status import ALERTS
 
         container = self.container
         models = container.read_models

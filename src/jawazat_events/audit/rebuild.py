@@ -27,8 +27,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from jawazat_events.domain.errors import DomainError
-from projections.base import Positioned, Projection, ReadModelDatabase, Sql
-from projections.fanout import AlertFanout
+from jawazat_events.projections.base import Positioned, Projection, ReadModelDatabase, Sql
+from jawazat_events.projections.fanout import AlertFanout
 
 MARKERS = "jawazat_rebuilds"
 Progress = Callable[[str, int, int], None]  # (stage, position reached, head)
@@ -175,7 +175,7 @@ def _markers(db: ReadModelDatabase) -> set[str]:
 
 def _catch_up(container: Any, index: Projection, progress: Progress | None) -> None:
     # The fan-out matches against the subscription index: it must have seen everything first.
-    from projections.runner import Follower
+    from jawazat_events.projections.runner import Follower
 
     head = container.app.recorder.max_notification_id() or 0
     Follower(container.app, index, batch_size=container.settings.projection_batch_size).drain(head=head)
@@ -245,12 +245,13 @@ def exclusive(container: Any, names: Sequence[str], *, force: bool) -> Iterator[
         return
     import psycopg
 
-    from projections.claims import HEARTBEATS, LIVE_FOR, LOCK_CLASS_FANOUT, LOCK_CLASS_SINGLE, SINGLE_UNITS
+    from jawazat_events import locks
+    from jawazat_events.projections.claims import HEARTBEATS, LIVE_FOR, SINGLE_UNITS
 
-    locks = [(LOCK_CLASS_SINGLE, SINGLE_UNITS[n]) for n in names if n in SINGLE_UNITS]
+    held = [locks.projection_lock(SINGLE_UNITS[n]) for n in names if n in SINGLE_UNITS]
     if "fanout" in names:
-        locks.append((LOCK_CLASS_SINGLE, SINGLE_UNITS["subscription_index"]))
-        locks.extend((LOCK_CLASS_FANOUT, k) for k in range(container.settings.fanout_partitions))
+        held.append(locks.projection_lock(SINGLE_UNITS["subscription_index"]))
+        held.extend(locks.fanout_partition_lock(k) for k in range(container.settings.fanout_partitions))
     with psycopg.connect(container.database.psycopg_conninfo(), autocommit=True) as conn:
         row = conn.execute("SELECT to_regclass(%s)", (HEARTBEATS,)).fetchone()
         if row and row[0] and not force:
@@ -262,9 +263,8 @@ def exclusive(container: Any, names: Sequence[str], *, force: bool) -> Iterator[
                     f"{live[0]} worker(s) are running: stop them before rebuilding (or pass --force "
                     "if they are gone and only their heartbeats remain)"
                 )
-        for lock_class, unit in sorted(set(locks)):
-            got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (lock_class, unit)).fetchone()
-            if not (got and got[0]):
+        for lock in sorted(set(held)):
+            if not locks.try_lock(conn, lock):
                 raise RebuildRefused(
                     "a worker is processing these read models: stop the workers before rebuilding"
                 )

@@ -38,7 +38,7 @@ def recorded_events(container: Any, id_number: str, at: datetime | None) -> list
 
 
 def _event_entry(event: PersonEvent) -> dict[str, Any]:
-    from projections.fanout import event_fields
+    from jawazat_events.projections.fanout import event_fields
 
     fields = event_fields(event)
     fields.pop("originator_topic", None)  # the library's bookkeeping on a first event, not a field
