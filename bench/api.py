@@ -81,7 +81,7 @@ def seed(url: str, people: int) -> Seeded:
     """An establishment subscribed to `people` people, and a source token, through the product's services."""
     from jawazat_events.api.routers.subscriptions import encode_cursor
     from jawazat_events.bootstrap import bootstrap
-    from jawazat_events.ingest import parse_items
+    from jawazat_events.services.ingest import parse_items
 
     container = bootstrap(database_url=url)
     try:

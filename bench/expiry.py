@@ -197,7 +197,7 @@ def measure_scan(args: argparse.Namespace, window_days: int) -> tuple[list[float
 
 
 def emission_round(args: argparse.Namespace, window_days: int, number: int) -> tuple[float, int, bool]:
-    from jawazat_events.ingest import IngestReport, parse_lines
+    from jawazat_events.services.ingest import IngestReport, parse_lines
 
     with pg_database() as url:
         container = open_container(url, args.batch_size)
@@ -226,7 +226,7 @@ def emission_round(args: argparse.Namespace, window_days: int, number: int) -> t
 
 
 def run(args: argparse.Namespace) -> list[str]:
-    from jawazat_events.expiry import ExpiryRules
+    from jawazat_events.services.expiry import ExpiryRules
 
     log(code_under_test())
     first, last = ExpiryRules().window(TODAY)

@@ -124,7 +124,7 @@ def generate_feed(path: Path, args: argparse.Namespace) -> dict[str, dict[str, A
 
 
 def ingest(store: Store, path: Path) -> None:
-    from jawazat_events.ingest import parse_lines
+    from jawazat_events.services.ingest import parse_lines
 
     with Timer() as timer, open(path, encoding="utf-8") as handle:
         statuses: defaultdict[str, int] = defaultdict(int)

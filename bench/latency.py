@@ -96,7 +96,7 @@ def people_numbers(count: int) -> list[str]:
 def seed(url: str, people: int) -> Seeded:
     """One establishment subscribed by e-mail to `people` people, and a source token."""
     from jawazat_events.bootstrap import bootstrap
-    from jawazat_events.ingest import parse_items
+    from jawazat_events.services.ingest import parse_items
 
     container = bootstrap(database_url=url)
     try:
@@ -278,7 +278,7 @@ async def feed_http(port: int, token: str, events: list[dict[str, Any]], rate: f
 
 def feed_library(url: str, events: list[dict[str, Any]], rate: float, interval: float) -> Fed:
     from jawazat_events.bootstrap import bootstrap
-    from jawazat_events.ingest import parse_items
+    from jawazat_events.services.ingest import parse_items
 
     fed = Fed()
     container = bootstrap(database_url=url)

@@ -65,7 +65,7 @@ def ingest_file(
     server_cpu: Callable[[], float] | None = None,
 ) -> IngestRun:
     """Time `container.ingestor.ingest(parse_lines(open(file)))`, consuming every result."""
-    from jawazat_events.ingest import IngestReport, parse_lines
+    from jawazat_events.services.ingest import IngestReport, parse_lines
 
     report = IngestReport()
     server_before = server_cpu() if server_cpu else None

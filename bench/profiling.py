@@ -103,21 +103,21 @@ def install_stage_timers(timer: StageTimer) -> None:
     from eventsourcing.domain import BaseAggregate
     from eventsourcing.persistence import JSONTranscoder, Mapper
 
-    import jawazat_events.feed
-    import jawazat_events.ingest
-    from jawazat_events.application import JawazatApplication
-    from jawazat_events.ingest import Ingestor
+    import jawazat_events.services.feed
+    import jawazat_events.services.ingest
+    from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.ingest import Ingestor
     from jawazat_events.store import PostgresEventStoreRecorder
 
     wraps: list[tuple[Any, str, str]] = [
-        (jawazat_events.feed, "parse_event", "feed.parse_event (JSON + pydantic validation)"),
+        (jawazat_events.services.feed, "parse_event", "feed.parse_event (JSON + pydantic validation)"),
         (Ingestor, "_try_batch", "Ingestor._try_batch"),
         (PostgresEventStoreRecorder, "existing_event_ids", "store.existing_event_ids [DB]"),
         (JawazatApplication, "load_many", "app.load_many"),
         (PostgresEventStoreRecorder, "select_events_after", "store.select_events_after [DB]"),
         (Mapper, "to_domain_event", "mapper.to_domain_event (decode)"),
         (Ingestor, "_load_subscriptions_for_transfers", "_load_subscriptions_for_transfers"),
-        (jawazat_events.ingest, "apply_event", "apply_event (domain rules, new events)"),
+        (jawazat_events.services.ingest, "apply_event", "apply_event (domain rules, new events)"),
         (JawazatApplication, "save_keyed", "app.save_keyed"),
         (BaseAggregate, "collect_events", "aggregate.collect_events"),
         (Mapper, "to_stored_event", "mapper.to_stored_event (encode)"),

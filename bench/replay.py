@@ -94,7 +94,7 @@ def store(args: argparse.Namespace) -> Iterator[str]:
 def load(url: str, args: argparse.Namespace) -> None:
     """Ingest the generated feed, subscriptions after the registrations; skipped if already loaded."""
     from jawazat_events.bootstrap import bootstrap
-    from jawazat_events.ingest import IngestReport, parse_lines
+    from jawazat_events.services.ingest import IngestReport, parse_lines
 
     container = bootstrap(database_url=url, ingest_batch_size=1000)
     try:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 
-from jawazat_events.application import JawazatApplication
 from jawazat_events.projections.base import Positioned, Projection
 from jawazat_events.projections.fanout import AlertFanout
+from jawazat_events.services.application import JawazatApplication
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
 
-from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage, message_id_for
+from jawazat_events.services.channels import DeliveryResult, OutgoingMessage, message_id_for
 from jawazat_events.subscribers.ratelimit import RateLimiter
 
 _TRUE = {"true", "1", "yes", "on"}

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from jawazat_events.subscribers.base import ChannelName, DeliveryResult, OutgoingMessage, message_id_for
+from jawazat_events.services.channels import ChannelName, DeliveryResult, OutgoingMessage, message_id_for
 from jawazat_events.subscribers.email import build_email_message
 from jawazat_events.subscribers.gsm import GSM7_LIMIT, is_gsm7, segments, sms_length
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from jawazat_events.domain.identifiers import mask_id_number
-from jawazat_events.subscribers.base import ChannelName, Language, OutgoingMessage
+from jawazat_events.services.channels import ChannelName, Language, OutgoingMessage
 from jawazat_events.subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
 from jawazat_events.subscribers.vocabulary import (
     DIRECTIONS,

@@ -16,7 +16,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.gsm import GSM7_LIMIT
 from jawazat_events.subscribers.ratelimit import RateLimiter
 

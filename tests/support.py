@@ -12,9 +12,9 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from jawazat_events.application import JawazatApplication
 from jawazat_events.bootstrap import Container
-from jawazat_events.ingest import IngestReport, LineResult, parse_lines
+from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.ingest import IngestReport, LineResult, parse_lines
 
 # People and establishments the hand-written scenarios use (valid check digits, unified numbers).
 RESIDENT = "2000000006"

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from jawazat_events.application import JawazatApplication
-from jawazat_events.establishments import EstablishmentService
-from jawazat_events.ingest import Ingestor
+from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.establishments import EstablishmentService
+from jawazat_events.services.ingest import Ingestor
+from jawazat_events.services.tokens import TokenService
 from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
-from jawazat_events.tokens import TokenService
 
 if TYPE_CHECKING:
-    from jawazat_events.expiry import ExpiryJob
+    from jawazat_events.services.expiry import ExpiryJob
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -132,7 +132,7 @@ class Container:
         import os
         import socket
 
-        from jawazat_events.delivery import DeliveryService
+        from jawazat_events.services.dispatch import DeliveryService
 
         return DeliveryService(
             app=self.app,
@@ -160,7 +160,7 @@ class Container:
     @cached_property
     def expiry(self) -> ExpiryJob:
         """The passport-expiry job over the people view (docs/scheduler.md)."""
-        from jawazat_events.expiry import ExpiryJob
+        from jawazat_events.services.expiry import ExpiryJob
 
         return ExpiryJob.from_container(self)
 

@@ -9,14 +9,11 @@ See docs/scheduler.md for triggers, misfire and coalescing choices.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
-import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,31 +116,8 @@ def passport_expiry(
 
 
 def retry_deliveries(container: Container) -> str:
-    """Send the alerts whose back-off has elapsed, when delivery is part of this build."""
-    delivery = getattr(container, "delivery", None)
-    if delivery is None:
-        log.info("retry_deliveries: delivery is not configured in this build; nothing to send")
-        return "retry_deliveries: delivery is not configured; nothing sent"
-    result = delivery.deliver_due()
-    if inspect.isawaitable(result):
-        result = asyncio.run(_awaited(result))
-    return f"retry_deliveries: {_describe(result)}"
-
-
-def _describe(result: Any) -> str:
-    """`claimed 3; outcomes sent 2, retry 1; repaired 0` from the delivery's summary dataclass."""
-    if not is_dataclass(result) or isinstance(result, type):
-        return str(result)
-    parts = []
-    for name, value in asdict(result).items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in sorted(value.items())) or "none"
-        parts.append(f"{name} {value}")
-    return "; ".join(parts)
-
-
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
+    """Send the alerts whose back-off has elapsed."""
+    return f"retry_deliveries: {container.delivery.deliver_due().describe()}"
 
 
 def projection_lag(container: Container, *, threshold: int | None = None) -> str:

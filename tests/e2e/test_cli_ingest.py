@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jawazat_events import feed
 from jawazat_events.bootstrap import bootstrap
+from jawazat_events.services import feed
 from tests.support import (
     assert_stored_once,
     crossing,

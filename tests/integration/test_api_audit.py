@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -171,21 +170,6 @@ def test_bad_audit_parameters_are_named(
     assert set(problems(response)) == {field}
 
 
-def test_without_the_audit_module_those_routes_answer_503(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    auditor = world.token("auditor")
-    monkeypatch.setitem(sys.modules, "jawazat_events.audit.timeline", None)
-    monkeypatch.setitem(sys.modules, "jawazat_events.audit.subscriptions", None)
-
-    answers = [
-        world.client.get(f"/v1/audit/people/{RESIDENT}/timeline", headers=auditor),
-        world.client.get(f"/v1/audit/establishments/{SPONSOR_A}/subscriptions", headers=auditor),
-    ]
-
-    assert [a.status_code for a in answers] == [503, 503]
-
-
 # --- health, docs ---------------------------------------------------------------------------------------
 
 
@@ -264,15 +248,3 @@ def test_twilio_callbacks_are_checked_by_signature(container: Container) -> None
 
     assert good.status_code == 204, good.text
     assert [r.status_code for r in (forged, unsigned, tampered, garbage)] == [403, 403, 403, 403]
-
-
-def test_twilio_callbacks_without_delivery_answer_503(world: ApiWorld) -> None:
-    world.container.__dict__["delivery"] = object()  # a delivery service that takes no callbacks
-
-    response = world.client.post(
-        "/v1/callbacks/twilio",
-        data={"MessageSid": "SM1", "MessageStatus": "sent"},
-        headers={"X-Twilio-Signature": "x"},
-    )
-
-    assert response.status_code == 503

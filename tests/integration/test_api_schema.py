@@ -40,7 +40,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
     container = bootstrap(database_url=f"sqlite:///{folder / 'store.db'}", outbox_dir=folder / "outbox")
     container.clock = lambda: FIXED_NOW
     key = container.establishments.register(unified_number=SPONSOR_A, name="Seeded", mobile="0501234567")
-    from jawazat_events.ingest import parse_items
+    from jawazat_events.services.ingest import parse_items
 
     items = [
         registration("reg-1", id_number=RESIDENT),

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from jawazat_events.api import create_app
 from jawazat_events.bootstrap import Container
-from jawazat_events.ingest import parse_items
+from jawazat_events.services.ingest import parse_items
 from jawazat_events.worker import Worker
 from tests.integration.conftest import fresh_container
 from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, VISITOR, crossing, registration

@@ -9,9 +9,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jawazat_events.audit.export import BOM, CSV_COLUMNS, export_records, stored_events, write_export
-from jawazat_events.audit.records import event_type, own_fields
 from jawazat_events.bootstrap import Container
+from jawazat_events.services.audit.export import BOM, CSV_COLUMNS, export_records, stored_events, write_export
+from jawazat_events.services.audit.records import event_type, own_fields
 from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
     World,
     audited_fixture,

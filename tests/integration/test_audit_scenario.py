@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from jawazat_events.audit.subscriptions import subscriptions_at
 from jawazat_events.bootstrap import Container, bootstrap
+from jawazat_events.services.audit.subscriptions import subscriptions_at
 from jawazat_events.worker import Worker
 from tests.support import (
     RESIDENT,

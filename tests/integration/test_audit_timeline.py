@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from jawazat_events.audit.timeline import person_timeline
 from jawazat_events.bootstrap import Container
 from jawazat_events.domain.errors import InvalidValue, NotRegistered
+from jawazat_events.services.audit.timeline import person_timeline
 from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
     A_EMAIL,
     A_MOBILE,

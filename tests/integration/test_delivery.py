@@ -21,7 +21,7 @@ import pytest
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.generate import luhn_complete
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
 from jawazat_events.subscribers.gsm import UCS2_LIMIT, is_gsm7, ucs2_units
 from jawazat_events.worker import Worker, WorkerSummary
 from tests.servers import (

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.email import EmailChannel, SmtpSettings, parse_smtp_url
 from jawazat_events.subscribers.rendering import AlertView, render
 from tests.servers import RecordingHandler, free_port, running_smtp

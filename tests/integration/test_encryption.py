@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.persistence import MapperDeserialisationError
 
 from jawazat_events.audit import chain
-from jawazat_events.audit.timeline import person_timeline
 from jawazat_events.bootstrap import Container, bootstrap
+from jawazat_events.services.audit.timeline import person_timeline
 from tests.integration.test_audit_scenario import TEST_KEY, audit_container, build_world
 from tests.support import RESIDENT, notifications
 

@@ -17,8 +17,8 @@ from eventsourcing.utils import get_topic
 
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.person import Person
-from jawazat_events.expiry import APPROACHING, EXPIRED, Due, ExpiryReport
 from jawazat_events.generate import luhn_complete
+from jawazat_events.services.expiry import APPROACHING, EXPIRED, Due, ExpiryReport
 from jawazat_events.store import EventKey
 from jawazat_events.worker import Worker
 from tests.support import ingest, line, renewal

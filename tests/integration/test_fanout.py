@@ -16,7 +16,7 @@ from jawazat_events.domain.errors import AlreadySubscribed, InvalidValue, NotSpo
 from jawazat_events.domain.identifiers import subscription_id
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.generate import luhn_complete
-from jawazat_events.queries import list_alerts, list_subscriptions
+from jawazat_events.projections.queries import list_alerts, list_subscriptions
 from tests.integration.test_fanout_reference import (
     at,
     drain,

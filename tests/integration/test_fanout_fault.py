@@ -24,8 +24,8 @@ import pytest
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.generate import luhn_complete
-from jawazat_events.ingest import parse_lines
 from jawazat_events.locks import LockClass
+from jawazat_events.services.ingest import parse_lines
 from tests.conftest import FIXED_NOW
 from tests.integration.test_fanout_reference import (
     NOTIFICATION_TYPES,

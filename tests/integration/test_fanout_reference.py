@@ -22,8 +22,8 @@ from jawazat_events.bootstrap import Container
 from jawazat_events.domain.errors import DomainError
 from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
-from jawazat_events.ingest import parse_lines
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
+from jawazat_events.services.ingest import parse_lines
 from jawazat_events.worker import Worker
 
 # Written out again from CONTRACT.md ("Notification types"), not imported: the model must not share the

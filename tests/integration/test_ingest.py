@@ -12,7 +12,7 @@ from jawazat_events.domain.identifiers import person_id, subscription_id
 from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
 from jawazat_events.generate import FeedGenerator
-from jawazat_events.ingest import LineResult, apply_event, parse_lines
+from jawazat_events.services.ingest import LineResult, apply_event, parse_lines
 from tests.integration.conftest import ContainerFactory
 from tests.support import (
     CITIZEN,

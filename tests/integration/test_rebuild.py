@@ -15,7 +15,7 @@ from jawazat_events.bootstrap import Container
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.errors import DomainError, NotSubscribed
 from jawazat_events.generate import FeedGenerator, establishment_numbers
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
 from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
     audit_container,
     audited_fixture,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +23,6 @@ from jawazat_events.scheduler import (
     Scheduler,
     job_lock,
     projection_lag,
-    retry_deliveries,
     run_job,
 )
 from jawazat_events.worker import Worker
@@ -192,17 +191,6 @@ def test_projection_lag_uses_the_configured_threshold(
 
 
 # --- delivery retries --------------------------------------------------------------------------------
-
-
-def test_retry_sweep_says_so_when_delivery_is_not_configured(caplog: pytest.LogCaptureFixture) -> None:
-    @dataclass
-    class WithoutDelivery:
-        settings: Any = None
-
-    with caplog.at_level(logging.INFO, logger="jawazat_events.scheduler"):
-        summary = retry_deliveries(cast(Container, WithoutDelivery()))
-    assert summary == "retry_deliveries: delivery is not configured; nothing sent"
-    assert "delivery is not configured" in caplog.text
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.ratelimit import RateLimiter
 from jawazat_events.subscribers.sms import SmsChannel
 from tests.servers import (

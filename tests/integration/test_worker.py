@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.generate import luhn_complete
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
 from tests.conftest import FIXED_NOW
 from tests.integration.test_fanout_reference import at, event_item, feed, registration_item
 from tests.support import jawazat_command, run_jawazat

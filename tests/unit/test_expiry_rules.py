@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jawazat_events.expiry import (
+from jawazat_events.services.expiry import (
     APPROACHING,
     EXPIRED,
     Due,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from jawazat_events import feed
-from jawazat_events.ingest import parse_items, parse_lines
+from jawazat_events.services import feed
+from jawazat_events.services.ingest import parse_items, parse_lines
 
 OCCURRED = "2026-01-05T09:30:00+03:00"
 COMMON = {"event_id": "src-1", "id_number": "2000000006", "occurred_at": OCCURRED}

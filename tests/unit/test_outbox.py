@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jawazat_events.subscribers.base import DeliveryResult, OutgoingMessage
+from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.outbox import OutboxChannel
 
 ALERT_ID = "0b9a7c4e-1111-4222-8333-444455556666"

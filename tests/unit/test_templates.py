@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jawazat_events.subscribers.base import Language
+from jawazat_events.services.channels import Language
 from jawazat_events.subscribers.gsm import (
     GSM7_LIMIT,
     UCS2_LIMIT,

@@ -15,8 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jawazat_events.api.state import ApiState, Caller, CallerRole
 from jawazat_events.bootstrap import Container
-from jawazat_events.establishments import API_KEY_PREFIX
-from jawazat_events.tokens import TOKEN_PREFIX
+from jawazat_events.services.establishments import API_KEY_PREFIX
+from jawazat_events.services.tokens import TOKEN_PREFIX
 
 MAX_CREDENTIAL_LENGTH = 512
 

@@ -110,7 +110,7 @@ def timeline(
     as_json: Annotated[bool, typer.Option("--json", help="the contract's timeline JSON")] = False,
 ) -> None:
     """Every event of a person (business-time order), the alerts they caused, and sponsorships."""
-    from jawazat_events.audit.timeline import person_timeline
+    from jawazat_events.services.audit.timeline import person_timeline
 
     moment = parse_time(at, "--at") if at else None
     with container() as wired:
@@ -191,7 +191,7 @@ def subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, as `subscriptions list`")] = False,
 ) -> None:
     """An establishment's subscriptions as they stood at a recorded time (now without --at)."""
-    from jawazat_events.audit.subscriptions import subscriptions_at
+    from jawazat_events.services.audit.subscriptions import subscriptions_at
 
     moment = parse_time(at, "--at") if at else None
     with container() as wired:
@@ -229,9 +229,9 @@ def export(
     id_number: Annotated[str | None, typer.Option("--id-number", help="only this person's events")] = None,
 ) -> None:
     """Every stored event recorded in [since, until), streamed to standard output."""
-    from jawazat_events.audit.export import FORMATS, export_records, write_export
-    from jawazat_events.audit.records import utc_moment
     from jawazat_events.domain.identifiers import parse_id_number
+    from jawazat_events.services.audit.export import FORMATS, export_records, write_export
+    from jawazat_events.services.audit.records import utc_moment
 
     if fmt not in FORMATS:
         raise fail(f"error: --format '{fmt}' must be one of {', '.join(FORMATS)}", EXIT_USAGE)

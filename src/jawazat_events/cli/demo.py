@@ -19,8 +19,8 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.cli.root import app, handles_errors, out
 from jawazat_events.domain.notification_types import NotificationType
 from jawazat_events.generate import FeedGenerator
-from jawazat_events.ingest import IngestReport, parse_lines
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
+from jawazat_events.services.ingest import IngestReport, parse_lines
 from jawazat_events.worker import Worker
 
 # Lines a careless source system might send, to show that each is named and nothing is half-written.

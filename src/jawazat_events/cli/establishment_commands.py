@@ -101,7 +101,7 @@ def list_subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines of the active subscriptions")] = False,
 ) -> None:
     """The establishment's active subscriptions."""
-    from jawazat_events.queries import list_subscriptions as query
+    from jawazat_events.projections.queries import list_subscriptions as query
 
     with container() as wired:
         wired.establishments.defaults(unified)  # unknown establishment: refused with the reason

@@ -23,7 +23,7 @@ from jawazat_events.cli.root import (
     out,
 )
 from jawazat_events.generate import FeedGenerator
-from jawazat_events.ingest import IngestReport, parse_lines
+from jawazat_events.services.ingest import IngestReport, parse_lines
 
 
 def _lines_with_progress(handle: IO[str], size: int | None, progress: Progress | None) -> Iterator[str]:

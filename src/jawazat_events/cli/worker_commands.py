@@ -57,7 +57,7 @@ def list_alerts(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines in the contract's alert shape")] = False,
 ) -> None:
     """Alerts with their delivery attempts."""
-    from jawazat_events.queries import list_alerts as query
+    from jawazat_events.projections.queries import list_alerts as query
 
     with container() as wired:
         rows = query(wired.read_models.db, establishment=unified, id_number=id_number, status=status)

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from jawazat_events.api.deps import CurrentEstablishment, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
 from jawazat_events.api.schemas import AlertList, AlertOut, AlertStatus, IdNumber
-from jawazat_events.queries import list_alerts
+from jawazat_events.projections.queries import list_alerts
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=responses(*AUTHENTICATED))
 

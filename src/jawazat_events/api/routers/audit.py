@@ -1,17 +1,11 @@
-"""`/v1/audit/…`: auditors' read-only views: the stored events, a person's timeline, subscriptions at a time.
-
-The timeline and point-in-time subscriptions come from `jawazat_events.audit` (imported when first asked,
-so the API runs without it: those two routes then answer 503).
-"""
+"""`/v1/audit/…`: auditors' read-only views: stored events, a person's timeline, subscriptions at a time."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from eventsourcing.utils import TopicError
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
@@ -27,7 +21,9 @@ from jawazat_events.api.schemas import (
     UnifiedNumber,
     iso,
 )
-from jawazat_events.audit.records import event_type, jsonable
+from jawazat_events.services.audit.records import event_type, jsonable
+from jawazat_events.services.audit.subscriptions import subscriptions_at as audit_subscriptions_at
+from jawazat_events.services.audit.timeline import person_timeline as audit_person_timeline
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=responses(*AUTHENTICATED))
 
@@ -89,22 +85,9 @@ def stored_events(
     return AuditEventPage(items=items, next_after=items[-1].position if items else after)
 
 
-def _audit_function(module: str, name: str) -> Callable[..., Any]:
-    try:
-        found = importlib.import_module(f"jawazat_events.audit.{module}")
-    except ModuleNotFoundError as error:
-        if error.name and error.name.startswith("jawazat_events.audit"):
-            raise HTTPException(status_code=503, detail="the audit module is not available") from None
-        raise
-    function = getattr(found, name, None)
-    if function is None:
-        raise HTTPException(status_code=503, detail=f"the audit module has no {name}")
-    return function  # type: ignore[no-any-return]
-
-
 @router.get(
     "/people/{id_number}/timeline",
-    responses={200: {"model": TimelineOut}, **responses(404, 503)},
+    responses={200: {"model": TimelineOut}, **responses(404)},
     summary="A person's timeline: events, alerts and sponsorships",
 )
 def person_timeline(
@@ -114,13 +97,12 @@ def person_timeline(
     at: At = None,
 ) -> JSONResponse:
     """Events in business-time order, as recorded by `at`; 404 for an ID number never registered."""
-    timeline = _audit_function("timeline", "person_timeline")
-    return JSONResponse(jsonable_encoder(timeline(container, id_number, at)))
+    return JSONResponse(jsonable_encoder(audit_person_timeline(container, id_number, at)))
 
 
 @router.get(
     "/establishments/{unified}/subscriptions",
-    responses={200: {"model": SubscriptionsAtOut}, **responses(404, 503)},
+    responses={200: {"model": SubscriptionsAtOut}, **responses(404)},
     summary="An establishment's subscriptions at a point in time",
 )
 def subscriptions_at(
@@ -130,8 +112,7 @@ def subscriptions_at(
     at: At = None,
 ) -> JSONResponse:
     """The subscriptions in force at `at` (now when left out); 404 for an establishment never registered."""
-    function = _audit_function("subscriptions", "subscriptions_at")
     container.establishments.defaults(unified)
-    items = function(container, unified, at)
+    items = audit_subscriptions_at(container, unified, at)
     body = {"unified_number": unified, "at": iso(at), "items": items}
     return JSONResponse(jsonable_encoder(body))

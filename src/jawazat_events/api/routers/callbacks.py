@@ -6,8 +6,6 @@ over the URL it called: `JAWAZAT_TWILIO_STATUS_CALLBACK_URL` when set (the publi
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -43,7 +41,7 @@ def called_url(request: Request, state: ApiState) -> str:
     response_class=Response,
     responses={
         204: {"description": "status recorded"},
-        **responses(403, 413, 422, 503),
+        **responses(403, 413, 422),
     },
     openapi_extra={
         "requestBody": {
@@ -63,16 +61,10 @@ async def twilio_status(request: Request, state: State) -> Response:
     except UnicodeDecodeError:
         raise HTTPException(status_code=403, detail="the body is not a Twilio form") from None
     params: dict[str, str] = dict(parse_qsl(text, keep_blank_values=True))
-    # The delivery service may not exist yet (or not take callbacks): then 503, never a 500.
-    delivery: Any = getattr(state.container, "delivery", None)
-    handler = getattr(delivery, "handle_twilio_callback", None)
-    if handler is None:
-        raise HTTPException(status_code=503, detail="delivery does not take Twilio callbacks yet")
-    url = called_url(request, state)
-    if inspect.iscoroutinefunction(handler):
-        accepted = await handler(params, url, signature)
-    else:
-        accepted = await run_in_threadpool(handler, params, url, signature)
-    if accepted is False:
+    delivery = state.container.delivery
+    accepted = await run_in_threadpool(
+        delivery.handle_twilio_callback, params, called_url(request, state), signature
+    )
+    if not accepted:
         raise HTTPException(status_code=403, detail="the Twilio signature does not verify")
     return Response(status_code=204)

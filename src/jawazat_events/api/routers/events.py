@@ -10,7 +10,7 @@ from jawazat_events.api.deps import SourceSystem, State
 from jawazat_events.api.errors import AUTHENTICATED, responses
 from jawazat_events.api.metrics import record_ingest
 from jawazat_events.api.schemas import EventResult, EventsBatch, IngestOut
-from jawazat_events.ingest import parse_items
+from jawazat_events.services.ingest import parse_items
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=responses(*AUTHENTICATED))
 

@@ -20,8 +20,8 @@ from jawazat_events.api.schemas import (
 )
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.identifiers import parse_id_number
-from jawazat_events.establishments import SubscriptionView
-from jawazat_events.queries import list_subscriptions
+from jawazat_events.projections.queries import list_subscriptions
+from jawazat_events.services.establishments import SubscriptionView
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], responses=responses(*AUTHENTICATED))
 

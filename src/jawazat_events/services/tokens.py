@@ -15,7 +15,6 @@ from typing import cast
 
 from eventsourcing.application import AggregateNotFoundError
 
-from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.credential import (
     Credential,
     Role,
@@ -24,7 +23,8 @@ from jawazat_events.domain.credential import (
     check_role,
     credential_id,
 )
-from jawazat_events.establishments import hash_secret
+from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.establishments import hash_secret
 
 TOKEN_PREFIX = "jzt"
 _TOKEN_ID = re.compile(r"[0-9a-f]{16}")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from jawazat_events.audit.records import event_type, occurred_at, own_fields
+from jawazat_events.services.audit.records import event_type, occurred_at, own_fields
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (

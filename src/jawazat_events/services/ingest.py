@@ -20,12 +20,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from jawazat_events import feed
-from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.errors import AlreadyRegistered, DomainError, NotRegistered
 from jawazat_events.domain.identifiers import person_id, subscription_id
 from jawazat_events.domain.person import Person
 from jawazat_events.domain.subscription import Subscription
+from jawazat_events.services import feed
+from jawazat_events.services.application import JawazatApplication
 from jawazat_events.store import EventKey
 
 Status = Literal["accepted", "duplicate", "rejected"]

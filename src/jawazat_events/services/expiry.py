@@ -31,12 +31,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from psycopg.rows import tuple_row
 
-from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
 from jawazat_events.projections.base import ReadModelDatabase
 from jawazat_events.projections.people import PEOPLE, PeopleView
 from jawazat_events.projections.runner import Follower
+from jawazat_events.services.application import JawazatApplication
 from jawazat_events.store import EventKey
 
 if TYPE_CHECKING:

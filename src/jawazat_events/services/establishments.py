@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from eventsourcing.application import AggregateNotFoundError
 
-from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.errors import (
     AlreadyRegistered,
     AlreadySubscribed,
@@ -36,6 +35,7 @@ from jawazat_events.domain.identifiers import (
 from jawazat_events.domain.notification_types import parse_notification_types
 from jawazat_events.domain.person import Person
 from jawazat_events.domain.subscription import Subscription
+from jawazat_events.services.application import JawazatApplication
 
 API_KEY_PREFIX = "jzk"
 

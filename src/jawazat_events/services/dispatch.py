@@ -32,7 +32,7 @@ from jawazat_events.domain.identifiers import person_id
 from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
 from jawazat_events.projections.base import ReadModelDatabase, Sql
 from jawazat_events.projections.subscription_index import ESTABLISHMENTS
-from jawazat_events.subscribers.base import Channel, DeliveryResult, OutgoingMessage
+from jawazat_events.services.channels import Channel, DeliveryResult, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class DeliverySummary:
 
     def add(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def describe(self) -> str:
+        """`claimed 3; outcomes retry 1, sent 2; repaired 0`: one line for operators."""
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"
+        return f"claimed {self.claimed}; outcomes {outcomes}; repaired {self.repaired}"
 
 
 @dataclass(frozen=True)

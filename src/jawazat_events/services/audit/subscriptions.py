@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jawazat_events.audit.records import utc_moment
 from jawazat_events.domain.identifiers import parse_unified_number
+from jawazat_events.projections.queries import subscription_shape
 from jawazat_events.projections.subscription_index import SUBSCRIPTIONS
-from jawazat_events.queries import subscription_shape
+from jawazat_events.services.audit.records import utc_moment
 
 
 def subscriptions_at(container: Any, unified_number: str, at: datetime | None = None) -> list[dict[str, Any]]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jawazat_events.audit.records import utc_moment
 from jawazat_events.domain.errors import NotRegistered
 from jawazat_events.domain.identifiers import parse_id_number, person_id
 from jawazat_events.domain.person import Person, PersonEvent
+from jawazat_events.services.audit.records import utc_moment
 
 # What an attempt's outcome (or a provider's confirmation) leaves the alert's status at.
 _STATUS_AFTER = {
@@ -78,7 +78,7 @@ def alert_as_of(alert: dict[str, Any], at: datetime | None) -> dict[str, Any]:
 
 
 def _alerts(container: Any, id_number: str, at: datetime | None) -> list[dict[str, Any]]:
-    from jawazat_events.queries import list_alerts
+    from jawazat_events.projections.queries import list_alerts
 
     alerts = list_alerts(container.read_models.db, id_number=id_number)
     if at is not None:
