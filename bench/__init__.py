@@ -1,4 +1,4 @@
-"""The project's benchmarks (see shared BENCHMARKS.md): `python -m bench [--quick] [NAMES...]`.
+"""The project's benchmarks (bench/README.md): `python -m bench [--quick] [NAMES...]`.
 
 Each benchmark is a module with
     NAME: str                                   the name used on the command line

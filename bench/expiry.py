@@ -10,7 +10,7 @@ Two separate measurements, each in its own throw-away database:
   2. emission: `--emit-people` people registered through the real ingest path, then the job records what
      they are owed through the real path (idempotency probe, batch load, domain commands, keyed saves);
      then a second run must emit nothing (exactly once).
-Figures are medians of `--rounds` rounds. No baseline (BENCHMARKS.md: none for expiry).
+Figures are medians of `--rounds` rounds. No baseline: the scan's own rate is the figure.
 
     python -m bench.expiry [--people 1000000] [--emit-people 20000] [--rounds 3] [--batch-size 1000]
 """

@@ -161,8 +161,7 @@ def load_index(store: Store, args: argparse.Namespace) -> tuple[int, int]:
     """COPY establishments' contacts, one active subscription per person, and the people view."""
     import psycopg
 
-    from jawazat_events.projections.people import PEOPLE
-    from jawazat_events.projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
+    from jawazat_events.projections.tables import ESTABLISHMENTS, PEOPLE, SUBSCRIPTIONS
 
     rng = random.Random(args.seed)
     sponsors = {p["sponsor"] for p in store.people.values()}

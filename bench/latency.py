@@ -342,7 +342,7 @@ def alert_statuses(url: str) -> dict[str, str]:
 
 def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) -> Round:
     from jawazat_events.projections.fanout import alert_id
-    from tests.servers import running_smtp
+    from tests.support.servers import running_smtp
 
     count = int(args.rate * args.seconds)
     with pg_database() as url, running_smtp() as smtp:

@@ -194,14 +194,13 @@ def plain_scan(url: str, table: str) -> tuple[int, float]:
 
 
 def rebuild_once(url: str, batch_size: int) -> tuple[Any, float]:
-    from jawazat_events.audit.rebuild import rebuild
     from jawazat_events.bootstrap import bootstrap
 
     container = bootstrap(database_url=url)
     try:
         _ = container.read_models
         with Timer() as timer:
-            report = rebuild(container, batch_size=batch_size)
+            report = container.rebuilder.rebuild(batch_size=batch_size)
         return report, timer.wall
     finally:
         container.close()

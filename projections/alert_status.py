@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from jawazat_events.domain.delivery import RANK, AlertDelivery, status_after
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.base import Sql
-
-ALERTS = "alerts"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
+from jawazat_events.projections.tables import ALERTS
 
 
 def apply_attempt(
@@ -34,7 +30,7 @@ def apply_attempt(
     if row is None or row["attempt_count"] >= attempt:
         return
     attempts = json.loads(row["attempts"])
-    entry = {"at": _iso(at), "outcome": outcome, "detail": detail}
+    entry = {"at": utc_iso(at), "outcome": outcome, "detail": detail}
     if provider_id:
         entry["provider_id"] = provider_id
     attempts.append(entry)
@@ -46,9 +42,9 @@ def apply_attempt(
             status_after(outcome),
             json.dumps(attempts, ensure_ascii=False),
             attempt,
-            _iso(next_attempt_at) or _iso(at),
+            utc_iso(next_attempt_at or at),
             provider_id,
-            _iso(at),
+            utc_iso(at),
             alert_id,
             attempt,
         ),
@@ -61,10 +57,10 @@ def apply_confirmation(sql: Sql, *, alert_id: str, status: str, detail: str, at:
     if row is None or RANK.get(status, 0) <= RANK.get(row["status"], 0):
         return
     attempts = json.loads(row["attempts"])
-    attempts.append({"at": _iso(at), "outcome": status, "detail": detail})
+    attempts.append({"at": utc_iso(at), "outcome": status, "detail": detail})
     sql.execute(
         f"UPDATE {ALERTS} SET status = ?, attempts = ?, updated_at = ? WHERE alert_id = ?",
-        (status, json.dumps(attempts, ensure_ascii=False), _iso(at), alert_id),
+        (status, json.dumps(attempts, ensure_ascii=False), utc_iso(at), alert_id),
     )
 
 

@@ -1,35 +1,38 @@
-"""What every projection shares: the read-model database, the library's tracking recorder, and batches.
+"""What every read model shares: the read-model database, the library's tracking recorder, and batches.
 
-A projection is handed a batch of (domain event, notification id) in recording order and writes its rows
-and the tracking record of the batch's last event in ONE transaction, through the eventsourcing library's
-datastore and tracking recorder, so a crash can neither skip nor repeat an event. SQL is written once with
-`?` placeholders and translated for PostgreSQL.
+A read model is handed a batch of (domain event, notification id) in recording order and writes its rows
+and the tracking record of the batch's last event in ONE transaction (`ReadModel.process`, the one place
+where that happens), through the eventsourcing library's datastore and tracking recorder, so a crash can
+neither skip nor repeat an event. SQL is written once with `?` placeholders and translated for PostgreSQL.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from jawazat_events import locks
+from jawazat_events.library_internals import insert_tracking
+from jawazat_events.projections.tables import SQLITE_TRACKING_TABLE, TRACKING_TABLE
 
-TRACKING_TABLE = "jawazat_tracking"
 _PLACEHOLDER = re.compile(r"\?")
 
 
 @dataclass(frozen=True)
 class Positioned:
-    """A domain event with its position (notification id) in the application sequence."""
+    """A domain event with its position (notification id) in the application sequence, and its topic."""
 
     event: Any
     position: int
+    topic: str = ""
 
 
 class Sql:
@@ -72,20 +75,24 @@ class Sql:
 class ReadModelDatabase:
     """The store's own database, used for read models: same datastore, pool and transactions."""
 
-    def __init__(self, datastore: PostgresDatastore | SQLiteDatastore) -> None:
+    def __init__(
+        self, datastore: PostgresDatastore | SQLiteDatastore, *, tracking: TrackingRecorder | None = None
+    ) -> None:
         self.datastore = datastore
         self.postgres = isinstance(datastore, PostgresDatastore)
-        self.tracking: TrackingRecorder
-        if self.postgres:
+        if tracking is not None:
+            self.tracking = tracking
+        elif isinstance(datastore, PostgresDatastore):
             self.tracking = PostgresTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
+            self._with_create_lock(self.tracking.create_table)
         else:
             self.tracking = SQLiteTrackingRecorder(datastore)
-        self._with_create_lock(self.tracking.create_table)
+            self._with_create_lock(self.tracking.create_table)
 
-    def _with_create_lock(self, create: Any) -> None:
+    def _with_create_lock(self, create: Callable[[], None]) -> None:
         # Processes starting together on an empty PostgreSQL database would race on CREATE … IF NOT EXISTS
         # (a unique violation in the catalog): they take turns under an advisory lock.
-        if not self.postgres:
+        if not isinstance(self.datastore, PostgresDatastore):
             create()
             return
         with self.datastore.get_connection() as conn, locks.holding(conn, locks.READ_MODEL_CREATE_TABLES):
@@ -109,7 +116,7 @@ class ReadModelDatabase:
 
     def record_tracking(self, sql: Sql, tracking: Tracking) -> None:
         """Write a tracking record inside the current read-model transaction (library's statement)."""
-        self.tracking._insert_tracking(sql.cursor, tracking)  # type: ignore[attr-defined]
+        insert_tracking(self.tracking, sql.cursor, tracking)
 
     def position(self, tracking_name: str) -> int:
         """The last position recorded under this tracking name (0 before any)."""
@@ -127,7 +134,7 @@ class ReadModelDatabase:
 
     def drop(self, tables: Sequence[str], tracking_names: Sequence[str]) -> None:
         """Drop read-model tables and forget the tracking positions (for a rebuild)."""
-        table = TRACKING_TABLE if self.postgres else "tracking"
+        table = TRACKING_TABLE if self.postgres else SQLITE_TRACKING_TABLE
         with self.transaction() as sql:
             for name in tables:
                 sql.execute(f"DROP TABLE IF EXISTS {name}")
@@ -135,16 +142,30 @@ class ReadModelDatabase:
                 sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (name,))
 
 
-class Projection:
-    """Base of our projections: a name, the tables it owns, and batch processing with tracking."""
+class ReadModel:
+    """Base of the read models: a name, the tables it owns, its partitions, and batch processing.
+
+    A read model is split into `partitions` units of work (one unless it says otherwise), each with its own
+    tracking position, so that several workers can share it; `partition_of` says which unit an event
+    belongs to. `reads_from` names the read models whose rows it reads while applying events: it never runs
+    past their position (the worker and the rebuild both honour it).
+    """
 
     name: ClassVar[str] = ""
     tables: ClassVar[tuple[str, ...]] = ()
-    # Topics of the events this projection reads (empty: all); the store filters by topic.
+    # Topics of the events this read model reads (empty: all); the store filters by topic.
     topics: ClassVar[tuple[str, ...]] = ()
+    reads_from: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, db: ReadModelDatabase) -> None:
+    def __init__(self, db: ReadModelDatabase, *, partitions: int = 1) -> None:
         self.db = db
+        self.partitions = partitions
+
+    def on(self, db: ReadModelDatabase) -> Self:
+        """The same read model writing through another database object (e.g. a pipelined one)."""
+        working = copy.copy(self)
+        working.db = db
+        return working
 
     def create_tables(self) -> None:
         self.db.create(self.schema())
@@ -152,21 +173,56 @@ class Projection:
     def schema(self) -> list[str]:
         raise NotImplementedError
 
-    def tracking_names(self) -> list[str]:
-        """The tracking names this projection records under (one per partition)."""
-        return [f"Jawazat/{self.name}"]
+    def tracking_name(self, partition: int) -> str:
+        """The name this partition's position is tracked under."""
+        return f"Jawazat/{self.name}"
 
-    def process_batch(self, batch: Sequence[Positioned], *, tracking_name: str, upto: int) -> None:
-        """Apply a batch and record `upto` as this projection's position, atomically."""
+    def tracking_names(self) -> list[str]:
+        """The tracking names this read model records under (one per partition)."""
+        return [self.tracking_name(k) for k in range(self.partitions)]
+
+    def partition_of(self, event: Any) -> int:
+        """The partition an event belongs to."""
+        return 0
+
+    def positions(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
+        """Tracking position per partition (all partitions unless some are named)."""
+        held = range(self.partitions) if partitions is None else partitions
+        return {k: self.db.position(self.tracking_name(k)) for k in held}
+
+    def reads(self, topic: str) -> bool:
+        """Whether events of this topic concern this read model."""
+        return not self.topics or topic in self.topics
+
+    def process(self, batch: Sequence[Positioned], *, positions: Mapping[int, int], upto: int) -> int:
+        """Apply a batch for the partitions in `positions` (each from its own position) and record `upto`
+        as their position, in ONE transaction. Returns how many records the batch created (alerts).
+
+        This is the one place a batch meets its tracking record: a partition taken over from another worker
+        may already be past `upto` (the batch starts at the slowest partition): its position stays, and the
+        tracking upsert refuses to go back.
+        """
+        wanted = [
+            item
+            for item in batch
+            if (k := self.partition_of(item.event)) in positions and item.position > positions[k]
+        ]
         with self.db.transaction() as sql:
-            for item in batch:
-                self.apply(sql, item)
-            self.after_batch(sql)
-            self.db.record_tracking(sql, Tracking(tracking_name, upto))
+            created = self.apply_batch(sql, wanted)
+            for k, at in positions.items():
+                if at < upto:
+                    self.db.record_tracking(sql, Tracking(self.tracking_name(k), upto))
+        return created
+
+    def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
+        """Apply a batch's events inside the batch's transaction; returns the records created.
+
+        Event by event by default; a read model may override it to apply a batch set-wise.
+        """
+        for item in items:
+            self.apply(sql, item)
+        return 0
 
     def apply(self, sql: Sql, item: Positioned) -> None:
         """Apply one event; unknown events are ignored explicitly by the subclass's dispatch."""
         raise NotImplementedError
-
-    def after_batch(self, sql: Sql) -> None:
-        """Flush anything the batch accumulated (bulk inserts)."""

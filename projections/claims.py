@@ -18,9 +18,10 @@ import psycopg
 
 from jawazat_events import locks
 from jawazat_events.locks import ProjectionUnit
+from jawazat_events.projections.base import ReadModel
+from jawazat_events.projections.tables import HEARTBEATS
 
 SINGLE_UNITS = {"subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX, "people": ProjectionUnit.PEOPLE}
-HEARTBEATS = "worker_heartbeats"
 LIVE_FOR = timedelta(seconds=15)
 
 
@@ -72,6 +73,12 @@ class Claims:
             if k not in self.fanout and self._try(locks.fanout_partition_lock(k)):
                 self.fanout.add(k)
 
+    def held(self, model: ReadModel) -> set[int]:
+        """The partitions of this read model this worker holds now."""
+        if model.name in SINGLE_UNITS:
+            return {0} if model.name in self.singles else set()
+        return set(self.fanout)
+
     def _try(self, lock: locks.AdvisoryLock) -> bool:
         assert self.conn is not None
         return locks.try_lock(self.conn, lock)
@@ -85,3 +92,10 @@ class Claims:
             self.conn.execute(f"DELETE FROM {HEARTBEATS} WHERE worker_id = %s", (self.worker_id,))
             self.conn.close()
             self.conn = None
+
+
+def unit_locks(model: ReadModel) -> list[locks.AdvisoryLock]:
+    """The advisory locks of every unit of work of this read model (what a rebuild of it must hold)."""
+    if model.name in SINGLE_UNITS:
+        return [locks.projection_lock(SINGLE_UNITS[model.name])]
+    return [locks.fanout_partition_lock(k) for k in range(model.partitions)]

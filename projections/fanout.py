@@ -1,8 +1,8 @@
 """Alert fan-out: for each person event, the matching subscriptions at that position, one alert per channel.
 
-The rule (CONTRACT.md, "Who gets an alert"): the establishment that sponsored the person when the event
-occurred (recorded on the event by the domain, from the sponsorship known at recording) gets an alert if
-its subscription for the ID number, as it stood at the event's position in the store, covers the event's
+The rule (docs/architecture.md, "Fan-out"): the establishment that sponsored the person when the event
+occurred (recorded on the event by the domain, from the sponsorship known at recording) gets an alert if its
+subscription for the ID number, as it stood at the event's position in the store, covers the event's
 notification type. A subscription ended by a sponsorship transfer still covers events that occurred before
 the transfer. Contacts are the subscription's own, else the establishment's defaults at that position.
 
@@ -17,20 +17,20 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid5
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
-from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.delivery import AlertDelivery, AlertStatus
+from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
 from jawazat_events.domain.identifiers import NAMESPACE
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
-from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
-from jawazat_events.projections.base import Positioned, Projection, ReadModelDatabase, Sql
-from jawazat_events.projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
+from jawazat_events.projections.alert_status import apply_delivery_event
+from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.tables import ALERTS, ESTABLISHMENTS, SUBSCRIPTIONS
 
 ALERTING_EVENTS = (
     Person.BorderCrossed,
@@ -40,16 +40,6 @@ ALERTING_EVENTS = (
     Person.PassportExpiryApproaching,
     Person.PassportExpired,
 )
-# Fields every person event has, which are not "the event's own fields".
-_COMMON = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "event_id",
-    "occurred_at",
-    "sponsor",
-    "id_number",
-}
 
 
 def partition_of(id_number: str, partitions: int) -> int:
@@ -62,21 +52,6 @@ def alert_id(event_id: str, establishment: str, channel: str) -> str:
     return str(uuid5(NAMESPACE, f"alert:{event_id}:{establishment}:{channel}"))
 
 
-def event_fields(event: PersonEvent) -> dict[str, Any]:
-    """The event's own fields (contract names), JSON-ready."""
-    fields: dict[str, Any] = {}
-    for key, value in vars(event).items():
-        if key in _COMMON:
-            continue
-        fields[key] = value.isoformat() if isinstance(value, date | datetime) else value
-    return fields
-
-
-def utc_iso(moment: datetime) -> str:
-    """Timestamps in read models are UTC ISO 8601 strings, which sort as time does."""
-    return moment.astimezone(UTC).isoformat()
-
-
 @dataclass(frozen=True)
 class Match:
     """A subscription version that covers an event, with the contacts that apply."""
@@ -87,7 +62,7 @@ class Match:
     language: str
 
 
-class AlertFanout(Projection):
+class AlertFanout(ReadModel):
     """Turns person events into alert records, per partition of ID numbers."""
 
     name = "fanout"
@@ -97,15 +72,14 @@ class AlertFanout(Projection):
         get_topic(cls) for cls in (*ALERTING_EVENTS, AlertDelivery.Attempted, AlertDelivery.Confirmed)
     )
 
-    def __init__(self, db: ReadModelDatabase, *, partitions: int = 1) -> None:
-        super().__init__(db)
-        self.partitions = partitions
+    # Matching reads the subscription index's versions: the fan-out never runs past its position.
+    reads_from = ("subscription_index",)
 
     def tracking_name(self, partition: int) -> str:
         return f"Jawazat/{self.name}#{partition}/{self.partitions}"
 
-    def tracking_names(self) -> list[str]:
-        return [self.tracking_name(k) for k in range(self.partitions)]
+    def partition_of(self, event: Any) -> int:
+        return partition_of(event.id_number, self.partitions)
 
     def schema(self) -> list[str]:
         return [
@@ -114,7 +88,7 @@ class AlertFanout(Projection):
             "event_type TEXT NOT NULL, notification_type TEXT NOT NULL, id_number TEXT NOT NULL, "
             "establishment TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
             "language TEXT NOT NULL, occurred_at TEXT NOT NULL, created_at TEXT NOT NULL, "
-            "payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
+            f"payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT '{AlertStatus.PENDING}', "
             "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
             "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, "
             "updated_at TEXT)",
@@ -126,25 +100,9 @@ class AlertFanout(Projection):
 
     # --- batch processing ------------------------------------------------------------------------
 
-    def process_partitions(self, batch: Sequence[Positioned], *, positions: dict[int, int], upto: int) -> int:
-        """Fan out a batch for the partitions held (each from its own position); track all at `upto`.
-
-        Returns the number of alerts created.
-        """
-        wanted = [
-            item
-            for item in batch
-            if (k := partition_of(item.event.id_number, self.partitions)) in positions
-            and item.position > positions[k]
-        ]
-        with self.db.transaction() as sql:
-            created = self._fan_out(sql, wanted)
-            # A partition taken over from another worker may already be past `upto` (the batch starts
-            # at the slowest held partition): its position stays, the tracking upsert refuses to go back.
-            for k, at in positions.items():
-                if at < upto:
-                    self.db.record_tracking(sql, Tracking(self.tracking_name(k), upto))
-        return created
+    def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
+        """Alerts for the batch's person events; delivery events applied in order between them."""
+        return self._fan_out(sql, items)
 
     def _fan_out(self, sql: Sql, items: Sequence[Positioned]) -> int:
         created = 0
@@ -173,7 +131,9 @@ class AlertFanout(Projection):
             if match is None:
                 continue
             created_at = utc_iso(event.timestamp)
-            payload = json.dumps(event_fields(event), ensure_ascii=False, sort_keys=True)
+            payload = json.dumps(
+                own_fields(event, besides=PERSON_FACTS_BESIDES), ensure_ascii=False, sort_keys=True
+            )
             for channel, recipient in (("sms", match.mobile), ("email", match.email)):
                 if not recipient:
                     continue
@@ -256,9 +216,6 @@ class AlertFanout(Projection):
         return Match(
             establishment=event.sponsor, mobile=mobile, email=email, language=defaults.get("language") or "ar"
         )
-
-    def apply(self, sql: Sql, item: Positioned) -> None:  # pragma: no cover - batches only
-        self._fan_out(sql, [item])
 
 
 def _at(rows: Sequence[dict[str, Any]], position: int) -> dict[str, Any] | None:

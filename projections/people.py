@@ -7,19 +7,22 @@ expiry calendar the scheduler's passport-expiry job reads.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
+from psycopg.rows import tuple_row
 
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.person import Person
-from jawazat_events.projections.base import Positioned, Projection, Sql
+from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql
+from jawazat_events.projections.tables import PEOPLE
+from jawazat_events.services.ports import CalendarRow
 
-PEOPLE = "people"
 
-
-class PeopleView(Projection):
+class PeopleView(ReadModel):
     """Who each person is, who sponsors them now, whether they are inside, and their passport."""
 
     name = "people"
@@ -72,13 +75,13 @@ class PeopleView(Projection):
                 event.passport_number,
                 event.passport_issue_date.isoformat(),
                 event.passport_expiry_date.isoformat(),
-                _utc(event.occurred_at),
+                utc_iso(event.occurred_at),
             ),
         )
 
     @_on.register
     def _(self, event: Person.BorderCrossed, sql: Sql) -> None:
-        when = _utc(event.occurred_at)
+        when = utc_iso(event.occurred_at)
         sql.execute(
             f"UPDATE {PEOPLE} SET inside = ?, last_crossing_at = ?, last_port = ? "
             "WHERE id_number = ? AND (last_crossing_at IS NULL OR last_crossing_at <= ?)",
@@ -104,9 +107,38 @@ class PeopleView(Projection):
         sql.execute(
             f"UPDATE {PEOPLE} SET sponsor = ?, sponsor_since = ? "
             "WHERE id_number = ? AND (sponsor_since IS NULL OR sponsor_since <= ?)",
-            (event.to_sponsor, _utc(event.occurred_at), event.id_number, _utc(event.occurred_at)),
+            (event.to_sponsor, utc_iso(event.occurred_at), event.id_number, utc_iso(event.occurred_at)),
         )
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+class PassportCalendar:
+    """The people view's expiry calendar, read page by page (`services.ports.PassportCalendar`)."""
+
+    def __init__(self, db: ReadModelDatabase) -> None:
+        self.db = db
+
+    def pages(self, *, first: date, last: date, page_size: int) -> Iterator[list[CalendarRow]]:
+        """Pages of people whose passport expires in [first, last], by (expiry date, ID number).
+
+        Keyset paging on the calendar index (passport_expiry_date, id_number, passport_number), read alone
+        (index-only on PostgreSQL): each page is one short read, so nothing is held open between pages and
+        memory stays at one page whatever the view's size.
+        """
+        after = (first.isoformat(), "")
+        statement = (
+            f"SELECT id_number, passport_number, passport_expiry_date FROM {PEOPLE} "
+            "WHERE (passport_expiry_date, id_number) > (?, ?) AND passport_expiry_date <= ? "
+            "ORDER BY passport_expiry_date, id_number LIMIT ?"
+        )
+        while True:
+            with self.db.reading() as sql:
+                if sql.postgres:
+                    sql.cursor.row_factory = tuple_row  # this transaction's cursor only; tuples are cheap
+                sql.execute(statement, (*after, last.isoformat(), page_size))
+                rows: list[CalendarRow] = sql.cursor.fetchall()  # tuples, or sqlite3.Row (unpacks alike)
+            if not rows:
+                return
+            yield rows
+            if len(rows) < page_size:
+                return
+            after = (rows[-1][2], rows[-1][0])

@@ -1,13 +1,15 @@
-"""Read-side queries over the read models: subscription listings and alerts, in the contract's shapes."""
+"""Read-side queries over the read models: subscription listings, alerts and subscriptions at a time, in the
+API's JSON shapes (docs/api.md)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.base import ReadModelDatabase
-from jawazat_events.projections.fanout import ALERTS
-from jawazat_events.projections.subscription_index import SUBSCRIPTIONS
+from jawazat_events.projections.tables import ALERTS, SUBSCRIPTIONS
 
 
 def list_subscriptions(
@@ -91,3 +93,37 @@ def list_alerts(
             f"SELECT * FROM {ALERTS} {where} ORDER BY created_at, position, alert_id{tail}", params
         ).fetchall()
     return [alert_shape(row) for row in rows]
+
+
+def subscriptions_at(db: ReadModelDatabase, unified_number: str, at: datetime | None) -> list[dict[str, Any]]:
+    """An establishment's active subscriptions at recorded time `at` (UTC; the current ones when None)."""
+    params: tuple[str, ...]
+    if at is None:
+        when, params = "to_time IS NULL", (unified_number,)
+    else:
+        # Times are UTC ISO 8601 strings of one format, which sort as time does: one version per
+        # subscription holds at any moment.
+        moment = utc_iso(at)
+        when, params = "from_time <= ? AND (to_time IS NULL OR to_time > ?)", (unified_number, moment, moment)
+    with db.reading() as sql:
+        rows = sql.execute(
+            f"SELECT id_number, notification_types, mobile, email, since FROM {SUBSCRIPTIONS} "
+            f"WHERE unified_number = ? AND status = 'active' AND {when} ORDER BY id_number",
+            params,
+        ).fetchall()
+    return [subscription_shape(row) for row in rows]
+
+
+class Ledgers:
+    """The auditors' read-model ports (`services.ports.AlertLedger`, `SubscriptionLedger`) over one db."""
+
+    def __init__(self, db: ReadModelDatabase) -> None:
+        self.db = db
+
+    def alerts(self, *, id_number: str) -> list[dict[str, Any]]:
+        """Every alert about this person, oldest first."""
+        return list_alerts(self.db, id_number=id_number)
+
+    def subscriptions_at(self, unified_number: str, at: datetime | None) -> list[dict[str, Any]]:
+        """Active subscriptions at recorded time `at` (UTC; the current ones when None)."""
+        return subscriptions_at(self.db, unified_number, at)

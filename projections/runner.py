@@ -1,11 +1,11 @@
-"""Batched followers of the application sequence: the worker's engine for every projection.
+"""The batched follower of the application sequence: the one engine for every read model, in the worker,
+the API's read-your-writes, the expiry job's catch-up and the rebuild.
 
 The library's `ProjectionRunner` processes one event per transaction; fan-out must keep up with ingest,
-so these followers read up to `batch_size` notifications (filtered by the projection's topics in the
-store), decode them with the application's mapper, and hand the batch to the projection, which commits
-its rows and the tracking record of the batch in one transaction. The SQLite recorder has no
-`subscribe()`, so following is polling; on PostgreSQL, a LISTEN on the events table's channel wakes the
-worker as soon as new events are committed.
+so a follower reads up to `batch_size` notifications (filtered by its read models' topics in the store),
+decodes them once with the application's mapper, and hands each read model its share through
+`ReadModel.process`, which commits the rows and the tracking record of the batch in one transaction. The
+SQLite recorder has no `subscribe()`, so following is polling.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 
-from jawazat_events.projections.base import Positioned, Projection
-from jawazat_events.projections.fanout import AlertFanout
+from jawazat_events.projections.base import Positioned, ReadModel
 from jawazat_events.services.application import JawazatApplication
 
 log = logging.getLogger(__name__)
@@ -31,67 +30,73 @@ class StepResult:
     read: int = 0
     alerts: int = 0
     advanced: bool = False
+    upto: int = 0  # the position every followed partition has reached
 
 
 class Follower:
-    """Follows the sequence for one projection (or a set of fan-out partitions)."""
+    """Follows the sequence for one or more read models (all their partitions, or the ones named).
+
+    With several read models, each batch is read and decoded once and handed to each in the order given.
+    """
 
     def __init__(
         self,
         app: JawazatApplication,
-        projection: Projection,
-        *,
+        *models: ReadModel,
         batch_size: int = 1000,
         partitions: Sequence[int] | None = None,
     ) -> None:
+        if not models:
+            raise ValueError("a follower needs at least one read model")
         self.app = app
-        self.projection = projection
+        self.models = models
         self.batch_size = batch_size
         self.partitions = list(partitions) if partitions is not None else None
-
-    @property
-    def is_fanout(self) -> bool:
-        return isinstance(self.projection, AlertFanout)
+        topics = [frozenset(model.topics) for model in models]
+        # One filter for all: the union of their topics, unless one reads every event.
+        self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
 
     def positions(self) -> dict[int, int]:
-        """Current tracking position per held partition (one pseudo-partition for plain projections)."""
-        db = self.projection.db
-        if isinstance(self.projection, AlertFanout):
-            held = self.partitions if self.partitions is not None else range(self.projection.partitions)
-            return {k: db.position(self.projection.tracking_name(k)) for k in held}
-        return {0: db.position(self.projection.tracking_names()[0])}
+        """Tracking position per followed partition of the (first) read model."""
+        return self.models[0].positions(self.partitions)
+
+    def _positions(self) -> list[dict[int, int]]:
+        return [model.positions(self.partitions) for model in self.models]
+
+    def _head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
 
     def lag(self, head: int | None = None) -> int:
-        """How many positions behind the head of the store this follower is."""
-        head = head if head is not None else (self.app.recorder.max_notification_id() or 0)
-        positions = self.positions()
-        return max(0, head - min(positions.values())) if positions else 0
+        """How many positions behind the head of the store the slowest followed partition is."""
+        head = head if head is not None else self._head()
+        lowest = [p for positions in self._positions() for p in positions.values()]
+        return max(0, head - min(lowest)) if lowest else 0
 
     def step(self, *, head: int | None = None) -> StepResult:
         """Process at most one batch; `advanced` is False when already caught up with `head`."""
-        stop = head if head is not None else (self.app.recorder.max_notification_id() or 0)
-        positions = self.positions()
-        if not positions:
-            return StepResult()
-        start = min(positions.values())
-        if start >= stop:
+        stop = head if head is not None else self._head()
+        positions = self._positions()
+        lowest = [p for by_partition in positions for p in by_partition.values()]
+        if not lowest or min(lowest) >= stop:
             return StepResult()
         notifications: Sequence[Notification] = self.app.recorder.select_notifications(
-            start=start + 1, limit=self.batch_size, stop=stop, topics=self.projection.topics
+            start=min(lowest) + 1, limit=self.batch_size, stop=stop, topics=self.topics
         )
         # Fewer than a full batch means everything up to `stop` has been seen.
         upto = notifications[-1].id if len(notifications) >= self.batch_size else stop
         to_domain = self.app.mapper.to_domain_event
-        batch = [Positioned(to_domain(n), n.id) for n in notifications]
-        if isinstance(self.projection, AlertFanout):
-            created = self.projection.process_partitions(batch, positions=positions, upto=upto)
-            return StepResult(read=len(batch), alerts=created, advanced=True)
-        self.projection.process_batch(batch, tracking_name=self.projection.tracking_names()[0], upto=upto)
-        return StepResult(read=len(batch), advanced=True)
+        batch = [Positioned(to_domain(n), n.id, n.topic) for n in notifications]
+        created = 0
+        for model, by_partition in zip(self.models, positions, strict=True):
+            behind = {k: p for k, p in by_partition.items() if p < upto}
+            if behind:
+                mine = [item for item in batch if model.reads(item.topic)]
+                created += model.process(mine, positions=behind, upto=upto)
+        return StepResult(read=len(batch), alerts=created, advanced=True, upto=upto)
 
     def drain(self, *, head: int | None = None, stop_flag: threading.Event | None = None) -> StepResult:
         """Process batches until caught up with `head` (default: the head when called)."""
-        head = head if head is not None else (self.app.recorder.max_notification_id() or 0)
+        head = head if head is not None else self._head()
         total = StepResult()
         while not (stop_flag and stop_flag.is_set()):
             result = self.step(head=head)
@@ -99,4 +104,5 @@ class Follower:
                 break
             total.read += result.read
             total.alerts += result.alerts
+            total.upto = result.upto
         return total

@@ -10,25 +10,23 @@ serve the auditors' point-in-time view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.establishment import Establishment
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
-from jawazat_events.projections.base import Positioned, Projection, Sql
-
-ESTABLISHMENTS = "establishment_versions"
-SUBSCRIPTIONS = "subscription_versions"
+from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.tables import ESTABLISHMENTS, SUBSCRIPTIONS
 
 
 def _types(value: Sequence[str]) -> str:
     return ",".join(sorted(value))
 
 
-class SubscriptionIndex(Projection):
+class SubscriptionIndex(ReadModel):
     """Establishments' default contacts and subscriptions, versioned by position in the store."""
 
     name = "subscription_index"
@@ -162,9 +160,7 @@ class SubscriptionIndex(Projection):
             since=current["since"],
             # UTC, like the fan-out's `occurred_at` it is compared with as text: an offset kept here
             # would shift the end of coverage by that many hours.
-            covers_until=(
-                event.effective_at.astimezone(UTC).isoformat() if by_transfer and event.effective_at else None
-            ),
+            covers_until=(utc_iso(event.effective_at) if by_transfer and event.effective_at else None),
             reason=event.reason,
         )
 

@@ -7,16 +7,18 @@ name would overflow, the name is shortened, never the event's facts. ID numbers 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from jawazat_events.domain.identifiers import mask_id_number
 from jawazat_events.services.channels import ChannelName, Language, OutgoingMessage
+from jawazat_events.services.ports import QueuedAlert
 from jawazat_events.subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
 from jawazat_events.subscribers.vocabulary import (
     DIRECTIONS,
@@ -283,3 +285,34 @@ def render(
         return OutgoingMessage(view.alert_id, "sms", recipient, None, text, None, language)
     subject, text, html = render_email(view, tz=tz)
     return OutgoingMessage(view.alert_id, "email", recipient, subject, text, html, language)
+
+
+class TemplateRenderer:
+    """Renders queued alerts with these templates, dates in the business time zone (`services.ports`)."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def render(
+        self, alert: QueuedAlert, *, person_names: tuple[str, str], establishment_name: str
+    ) -> OutgoingMessage:
+        """The message for this alert's channel, recipient and language."""
+        name_ar, name_en = person_names
+        view = AlertView(
+            alert_id=alert.alert_id,
+            event_type=alert.event_type,
+            notification_type=alert.notification_type,
+            id_number=alert.id_number,
+            person_name_ar=name_ar,
+            person_name_en=name_en,
+            establishment_name=establishment_name,
+            occurred_at=datetime.fromisoformat(alert.occurred_at),
+            fields=json.loads(alert.payload),
+        )
+        return render(
+            view,
+            channel=cast(ChannelName, alert.channel),
+            recipient=alert.recipient,
+            language=cast(Language, alert.language),
+            tz=self.zone,
+        )

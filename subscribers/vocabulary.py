@@ -15,7 +15,7 @@ EVENT_TYPES = (
     "passport_expired",
 )
 
-# Arabic labels follow the directorate's own wording (docs: SOURCES.md).
+# Arabic labels follow the directorate's own wording on its e-services.
 EVENT_LABELS: dict[str, dict[Language, str]] = {
     "border_crossing": {"ar": "دخول / مغادرة", "en": "entry into or exit from the Kingdom"},
     "passport_renewed": {"ar": "تجديد جواز السفر", "en": "passport renewal"},

@@ -1,15 +1,21 @@
-"""The composition root: builds settings, store, services, projections, channels and scheduler.
+"""The composition root: builds settings, store, services, read models, channels and jobs, typed.
 
-Nothing here runs at import time; every dependency can be overridden for tests.
+Each component gets what it uses through typed, keyword-only constructor arguments (a Protocol where
+several adapters can play one role); none receives the container. Nothing here runs at import time:
+components are built on first use, and the adapters' modules (provider clients) are imported then.
+Every dependency can be overridden for tests (assign the attribute before first use).
 """
 
 from __future__ import annotations
 
+import os
+import random
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -21,7 +27,13 @@ from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
 
 if TYPE_CHECKING:
+    from jawazat_events.audit.rebuild import Rebuilder
+    from jawazat_events.projections.read_models import ReadModels
+    from jawazat_events.services.audit.trail import AuditTrail
+    from jawazat_events.services.channels import Channel
+    from jawazat_events.services.dispatch import Dispatcher
     from jawazat_events.services.expiry import ExpiryJob
+    from jawazat_events.subscribers.twilio_callback import TwilioStatusCallbacks
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -35,17 +47,9 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigurationError(f"invalid configuration: {problems}") from None
 
 
-@dataclass
-class ReadModels:
-    """The projections the worker runs, sharing one read-model database."""
-
-    db: Any
-    index: Any
-    people: Any
-    fanout: Any
-
-    def all(self) -> list[Any]:
-        return [self.index, self.people, self.fanout]
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -53,7 +57,9 @@ class Container:
     """The wired product: what the CLI, the API, the worker and the scheduler use."""
 
     settings: Settings
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=utc_now)
+    # Retry jitter; a test seeds it (`random.Random(1)`) to make delays repeatable.
+    rng: random.Random = field(default_factory=random.Random)
 
     @cached_property
     def database(self) -> DatabaseUrl:
@@ -81,34 +87,45 @@ class Container:
         """Today's date in the business time zone."""
         return self.clock().astimezone(self.settings.zone).date()
 
+    def postgres_conninfo(self) -> str | None:
+        """A libpq connection string on PostgreSQL (advisory locks, heartbeats); None on SQLite."""
+        return self.database.psycopg_conninfo() if self.database.backend == "postgres" else None
+
+    # --- read side -------------------------------------------------------------------------------
+
     @cached_property
     def read_models(self) -> ReadModels:
-        """The projections over the store's own database, tables made on first use."""
+        """The read models over the store's own database, tables made on first use."""
+        from jawazat_events.library_internals import datastore_of
         from jawazat_events.projections.base import ReadModelDatabase
-        from jawazat_events.projections.fanout import AlertFanout
-        from jawazat_events.projections.people import PeopleView
-        from jawazat_events.projections.subscription_index import SubscriptionIndex
+        from jawazat_events.projections.read_models import ReadModels
 
-        db = ReadModelDatabase(self.app.factory.datastore)  # type: ignore[attr-defined]
-        models = ReadModels(
-            db=db,
-            index=SubscriptionIndex(db),
-            people=PeopleView(db),
-            fanout=AlertFanout(db, partitions=self.settings.fanout_partitions),
-        )
-        for projection in models.all():
-            projection.create_tables()
-        return models
+        db = ReadModelDatabase(datastore_of(self.app))
+        return ReadModels.create(db, fanout_partitions=self.settings.fanout_partitions)
+
+    def catch_up_index(self) -> None:
+        """Bring the subscription index up to the store's head (read-your-writes for listings)."""
+        from jawazat_events.projections.runner import Follower
+
+        Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
+
+    def catch_up_people(self) -> None:
+        """Bring the people view (the passport calendar) up to the store's head."""
+        from jawazat_events.projections.runner import Follower
+
+        Follower(self.app, self.read_models.people, batch_size=self.settings.projection_batch_size).drain()
+
+    # --- delivery --------------------------------------------------------------------------------
 
     @cached_property
-    def channels(self) -> dict[str, Any]:
+    def channels(self) -> dict[str, Channel]:
         """The delivery channels: SMTP and Twilio when configured, else the outbox folder."""
         from jawazat_events.subscribers.email import EmailChannel
         from jawazat_events.subscribers.outbox import OutboxChannel
         from jawazat_events.subscribers.sms import SmsChannel
 
         s = self.settings
-        channels: dict[str, Any] = {}
+        channels: dict[str, Channel] = {}
         if s.smtp_url:
             channels["email"] = EmailChannel(s.smtp_url, s.email_from, max_per_second=s.email_max_per_second)
         else:
@@ -127,42 +144,59 @@ class Container:
         return channels
 
     @cached_property
-    def delivery(self) -> Any:
-        """The delivery service over the alerts read model and the channels."""
-        import os
-        import socket
+    def delivery(self) -> Dispatcher:
+        """Delivery: the alert queue, names, templates and channels, and the retry policy."""
+        from jawazat_events.projections.alert_queue import AlertQueue
+        from jawazat_events.projections.directory import NameDirectory
+        from jawazat_events.services.dispatch import Dispatcher
+        from jawazat_events.services.retry import RetryPolicy
+        from jawazat_events.subscribers.rendering import TemplateRenderer
 
-        from jawazat_events.services.dispatch import DeliveryService
-
-        return DeliveryService(
+        db = self.read_models.db
+        return Dispatcher(
             app=self.app,
-            db=self.read_models.db,
+            queue=AlertQueue(db),
+            names=NameDirectory(db),
+            renderer=TemplateRenderer(self.settings.zone),
             channels=self.channels,
             clock=self.clock,
-            zone=self.settings.zone,
-            retry_base_seconds=self.settings.retry_base_seconds,
-            max_attempts=self.settings.max_attempts,
+            retry=RetryPolicy(
+                base_seconds=self.settings.retry_base_seconds,
+                max_attempts=self.settings.max_attempts,
+                rng=self.rng,
+            ),
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
-            twilio_auth_token=self.settings.twilio_auth_token,
             lease_seconds=self.settings.delivery_lease_seconds,
         )
+
+    @cached_property
+    def twilio_callbacks(self) -> TwilioStatusCallbacks:
+        """Twilio's status callbacks, checked with the account's auth token, recorded by delivery."""
+        from jawazat_events.subscribers.twilio_callback import TwilioStatusCallbacks
+
+        return TwilioStatusCallbacks(
+            auth_token=self.settings.twilio_auth_token, confirm=self.delivery.confirm
+        )
+
+    # --- services --------------------------------------------------------------------------------
 
     @cached_property
     def establishments(self) -> EstablishmentService:
         return EstablishmentService(self.app)
 
-    def catch_up_index(self) -> None:
-        """Bring the subscription index up to the store's head (read-your-writes for listings)."""
-        from jawazat_events.projections.runner import Follower
-
-        Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
-
     @cached_property
     def expiry(self) -> ExpiryJob:
-        """The passport-expiry job over the people view (docs/scheduler.md)."""
-        from jawazat_events.services.expiry import ExpiryJob
+        """The passport-expiry job over the people view's calendar (docs/scheduler.md)."""
+        from jawazat_events.projections.people import PassportCalendar
+        from jawazat_events.services.expiry import ExpiryJob, ExpiryRules
 
-        return ExpiryJob.from_container(self)
+        return ExpiryJob(
+            self.app,
+            calendar=PassportCalendar(self.read_models.db),
+            catch_up=self.catch_up_people,
+            rules=ExpiryRules.from_settings(self.settings),
+            batch_size=self.settings.expiry_batch_size,
+        )
 
     @cached_property
     def tokens(self) -> TokenService:
@@ -172,6 +206,27 @@ class Container:
     @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(self.app, today=self.today, batch_size=self.settings.ingest_batch_size)
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        """The auditors' views: timelines and subscriptions at a time."""
+        from jawazat_events.projections.queries import Ledgers
+        from jawazat_events.services.audit.trail import AuditTrail
+
+        ledgers = Ledgers(self.read_models.db)
+        return AuditTrail(app=self.app, alerts=ledgers, subscriptions=ledgers, zone=self.settings.zone)
+
+    @cached_property
+    def rebuilder(self) -> Rebuilder:
+        """Rebuilds of the read models from the store (takes the workers' claims on PostgreSQL)."""
+        from jawazat_events.audit.rebuild import Rebuilder
+
+        return Rebuilder(
+            app=self.app,
+            models=self.read_models,
+            conninfo=self.postgres_conninfo(),
+            catch_up_batch_size=self.settings.projection_batch_size,
+        )
 
     def redacted_database_url(self) -> str:
         db = self.database

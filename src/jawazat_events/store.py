@@ -12,23 +12,26 @@ lock, so the chain follows the recorded order exactly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import ProgrammingError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg.sql import SQL, Identifier
+from eventsourcing.sqlite import SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
 
 from jawazat_events import locks
 from jawazat_events.audit import chain
+from jawazat_events.library_internals import PostgresRecorderHooks, SQLiteRecorderHooks
+from jawazat_events.services.application import EventKey
 
 EVENT_IDS_TABLE = "jawazat_event_ids"
-APPLICATION_NAME = "Jawazat"
 # The library's AES-GCM cipher (pycryptodome); the key is `JAWAZAT_CIPHER_KEY` (docs/audit.md).
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
 
@@ -111,11 +114,6 @@ class DatabaseUrl:
         )
 
 
-# Ingest keys travel from `Application.save(..., event_ids=[...])` down to the recorder as
-# (source event_id, originator_id, originator_version); the recorder resolves the notification id.
-EventKey = tuple[str, UUID, int]
-
-
 def _notification_ids_by_key(
     stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
 ) -> dict[tuple[UUID, int], int]:
@@ -125,7 +123,7 @@ def _notification_ids_by_key(
     }
 
 
-class PostgresEventStoreRecorder(PostgresApplicationRecorder):
+class PostgresEventStoreRecorder(PostgresRecorderHooks):
     """The library's PostgreSQL application recorder plus the source event-id table and the hash chain."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
@@ -175,29 +173,22 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, locks.holding(conn, locks.STORE_CREATE_TABLES):
             super().create_table()
 
-    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        # The library's lock and NOTIFY, then one INSERT from arrays of plain columns: psycopg dumps
-        # those far faster than the library's array of composite values (same rows, same RETURNING).
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self._insert_from_arrays,
-            (
-                [s.originator_id for s in stored_events],
-                [s.originator_version for s in stored_events],
-                [s.topic for s in stored_events],
-                [s.state for s in stored_events],
-            ),
-        )
+    def insert_statement(self) -> Composed:
+        """One INSERT from arrays of plain columns (same rows, same RETURNING as the library's)."""
+        return self._insert_from_arrays
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        rows = curs.fetchall()
+    def after_insert(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        rows: list[DictRow],
+        saved: Mapping[str, Any],
+    ) -> Sequence[int]:
+        """Source event ids and chain links, in the events' transaction; returns the notification ids."""
         notification_ids = [row["notification_id"] for row in rows]
         if len(notification_ids) != len(stored_events):
             raise ProgrammingError(f"{len(notification_ids)} ids returned for {len(stored_events)} events")
-        keys: Sequence[EventKey] = kwargs.get("event_ids") or ()
+        keys: Sequence[EventKey] = saved.get("event_ids") or ()
         if keys and notification_ids:
             by_key = _notification_ids_by_key(stored_events, notification_ids)
             curs.execute(
@@ -309,7 +300,7 @@ class PostgresEventStoreRecorder(PostgresApplicationRecorder):
             return {row["event_id"]: row["notification_id"] for row in curs.fetchall()}
 
 
-class SQLiteEventStoreRecorder(SQLiteApplicationRecorder):
+class SQLiteEventStoreRecorder(SQLiteRecorderHooks):
     """The library's SQLite application recorder plus the source event-id table."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -329,20 +320,22 @@ class SQLiteEventStoreRecorder(SQLiteApplicationRecorder):
         )
         return statements
 
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        keys: Sequence[EventKey] = kwargs.get("event_ids") or ()
-        if keys and notification_ids:
-            by_key = _notification_ids_by_key(stored_events, notification_ids)
+    def after_insert(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        saved: Mapping[str, Any],
+    ) -> None:
+        """Source event ids and chain links, in the events' transaction."""
+        keys: Sequence[EventKey] = saved.get("event_ids") or ()
+        if keys:
+            by_key = _notification_ids_by_key(stored_events, ids)
             c.executemany(
                 f"INSERT INTO {EVENT_IDS_TABLE} (event_id, notification_id) VALUES (?, ?)",
                 [(k[0], by_key[(k[1], k[2])]) for k in keys],
             )
-        if notification_ids:
-            self._extend_chain(c, stored_events, notification_ids)
-        return notification_ids
+        self._extend_chain(c, stored_events, ids)
 
     @staticmethod
     def _extend_chain(c: Any, stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
@@ -435,3 +428,13 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
 
 
 EventStoreRecorder = PostgresEventStoreRecorder | SQLiteEventStoreRecorder
+
+
+def recorder_of(app: Application[UUID]) -> EventStoreRecorder:
+    """The application's recorder as this module's class (what the chain's verification reads)."""
+    recorder = app.recorder
+    if not isinstance(recorder, PostgresEventStoreRecorder | SQLiteEventStoreRecorder):
+        raise ConfigurationError(
+            f"the store's recorder is {type(recorder).__name__}, not one of this product's"
+        )
+    return recorder

@@ -37,8 +37,7 @@ class Worker:
         self.deliver = deliver
         self.stop = stop or threading.Event()
         self.read_models = container.read_models
-        conninfo = container.database.psycopg_conninfo() if container.database.backend == "postgres" else None
-        self.claims = Claims(conninfo, partitions=container.settings.fanout_partitions)
+        self.claims = Claims(container.postgres_conninfo(), partitions=container.settings.fanout_partitions)
 
     def run_once(self) -> WorkerSummary:
         """Drain all pending work for the units this worker holds, up to the store's head now."""
@@ -47,19 +46,18 @@ class Worker:
         head = app.recorder.max_notification_id() or 0
         summary = WorkerSummary(head=head)
         size = self.container.settings.projection_batch_size
-        index, people, fanout = self.read_models.index, self.read_models.people, self.read_models.fanout
-        for name, projection in (("subscription_index", index), ("people", people)):
-            if name in self.claims.singles:
-                summary.events_read[name] = (
-                    Follower(app, projection, batch_size=size).drain(head=head, stop_flag=self.stop).read
-                )
-        if self.claims.fanout:
-            # Fan-out never runs ahead of the subscription index: matching needs its versions.
-            index_position = self.read_models.db.position(index.tracking_names()[0])
-            follower = Follower(app, fanout, batch_size=size, partitions=sorted(self.claims.fanout))
-            result = follower.drain(head=min(head, index_position), stop_flag=self.stop)
-            summary.events_read["fanout"] = result.read
-            summary.alerts_created = result.alerts
+        for model in self.read_models.all():
+            held = self.claims.held(model)
+            if not held:
+                continue
+            # A read model never runs ahead of those it reads (the fan-out matches against the index).
+            upto = min(
+                [head, *(min(self.read_models.named(d).positions().values()) for d in model.reads_from)]
+            )
+            follower = Follower(app, model, batch_size=size, partitions=sorted(held))
+            result = follower.drain(head=upto, stop_flag=self.stop)
+            summary.events_read[model.name] = result.read
+            summary.alerts_created += result.alerts
         if self.deliver and not self.stop.is_set():
             # A SIGTERM during a backlog ends delivery at the next group, not after the backlog.
             summary.deliveries = self.container.delivery.deliver_due(stop=self.stop).outcomes

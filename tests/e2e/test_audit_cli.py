@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from jawazat_events.bootstrap import Container, load_settings
-from tests.integration.test_audit_scenario import (
+from tests.support import RESIDENT, SPONSOR_A, VISITOR, run_jawazat
+from tests.support.audit import (
     A_EMAIL,
     A_MOBILE,
     TEST_KEY,
@@ -22,7 +23,6 @@ from tests.integration.test_audit_scenario import (
     audit_container,
     build_world,
 )
-from tests.support import RESIDENT, SPONSOR_A, VISITOR, run_jawazat
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 
 from jawazat_events.bootstrap import bootstrap
-from tests.integration.test_expiry import recorded, registered, resident
 from tests.support import jawazat_command, run_jawazat
+from tests.support.expiry import recorded, registered, resident
 
 EXPIRY = date(2026, 9, 1)
 SUMMARY = re.compile(

@@ -25,8 +25,8 @@ import pytest
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.projections.queries import list_alerts
-from tests.servers import LoopbackSmtp, running_smtp
 from tests.support import crossing, ingest, jawazat_command, line, registration
+from tests.support.servers import LoopbackSmtp, running_smtp
 
 pytestmark = pytest.mark.postgres
 

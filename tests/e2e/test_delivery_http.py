@@ -20,7 +20,8 @@ from twilio.request_validator import RequestValidator
 
 from jawazat_events.bootstrap import bootstrap
 from jawazat_events.domain.delivery import AlertDelivery
-from tests.servers import (
+from tests.support import crossing, ingest, jawazat_command, line, registration, run_jawazat
+from tests.support.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM,
@@ -30,7 +31,6 @@ from tests.servers import (
     running_twilio,
     twilio_error,
 )
-from tests.support import crossing, ingest, jawazat_command, line, registration, run_jawazat
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ import pytest
 from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.email import EmailChannel, SmtpSettings, parse_smtp_url
 from jawazat_events.subscribers.rendering import AlertView, render
-from tests.servers import RecordingHandler, free_port, running_smtp
+from tests.support.servers import RecordingHandler, free_port, running_smtp
 
 T = TypeVar("T")
 ALERT_ID = "3d8f6a52-9b1e-4c07-a5d2-7e6f10c2b9aa"

@@ -1,4 +1,4 @@
-"""Who gets an alert (CONTRACT.md), scenario by scenario, on SQLite and on PostgreSQL.
+"""Who gets an alert (docs/architecture.md, "Fan-out"), scenario by scenario, on SQLite and on PostgreSQL.
 
 Each scenario registers establishments and people, subscribes, feeds events through the real ingest path,
 runs the worker (projections only, no delivery) and reads the alerts back with the product's query.
@@ -17,7 +17,7 @@ from jawazat_events.domain.identifiers import subscription_id
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.generate import luhn_complete
 from jawazat_events.projections.queries import list_alerts, list_subscriptions
-from tests.integration.test_fanout_reference import (
+from tests.support.reference import (
     at,
     drain,
     event_item,

@@ -26,8 +26,8 @@ from jawazat_events.domain.subscription import Subscription
 from jawazat_events.generate import luhn_complete
 from jawazat_events.locks import LockClass
 from jawazat_events.services.ingest import parse_lines
-from tests.conftest import FIXED_NOW
-from tests.integration.test_fanout_reference import (
+from tests.support import jawazat_command
+from tests.support.reference import (
     NOTIFICATION_TYPES,
     ReferenceModel,
     alert_set,
@@ -40,7 +40,7 @@ from tests.integration.test_fanout_reference import (
     registration_item,
     transfer_item,
 )
-from tests.support import jawazat_command
+from tests.support.stores import FIXED_NOW
 
 PARTITIONS = 6
 ESTABLISHMENTS = [f"70000{n:05d}" for n in range(20)]

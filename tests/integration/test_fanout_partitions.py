@@ -16,8 +16,7 @@ from jawazat_events.generate import luhn_complete
 from jawazat_events.projections.fanout import partition_of
 from jawazat_events.projections.runner import Follower
 from jawazat_events.worker import Worker
-from tests.conftest import FIXED_NOW
-from tests.integration.test_fanout_reference import (
+from tests.support.reference import (
     ReferenceModel,
     alert_set,
     at,
@@ -27,6 +26,7 @@ from tests.integration.test_fanout_reference import (
     registration_item,
     table_rows,
 )
+from tests.support.stores import FIXED_NOW
 
 SPONSOR = "7000000011"
 EMAIL = "ops@example.com"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.generate import luhn_complete
-from tests.conftest import FIXED_NOW, PG_ADMIN_URL, _admin
-from tests.integration.test_fanout_reference import (
+from tests.support.reference import (
     ENGINE_MADE,
     FIRES,
     NOTIFICATION_TYPES,
@@ -40,6 +39,7 @@ from tests.integration.test_fanout_reference import (
     table_rows,
     transfer_item,
 )
+from tests.support.stores import FIXED_NOW, pg_database
 
 ESTABLISHMENTS = ("7000000011", "7000000022", "7000000033")
 PEOPLE = (luhn_complete("200000001"), "3000000003")
@@ -191,25 +191,17 @@ def _status(results: list[str]) -> str:
 @contextmanager
 def store(backend: str) -> Iterator[Container]:
     """A fresh store with three fan-out partitions, dropped afterwards."""
-    import uuid
-
-    with tempfile.TemporaryDirectory(prefix="jawazat_property_") as folder:
-        name = f"jawazat_test_{uuid.uuid4().hex[:12]}"
+    with tempfile.TemporaryDirectory(prefix="jawazat_property_") as folder, ExitStack() as stack:
         if backend == "sqlite":
             url = f"sqlite:///{Path(folder) / 'store.db'}"
         else:
-            with _admin() as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-            url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+            url = stack.enter_context(pg_database())
         wired = bootstrap(database_url=url, outbox_dir=Path(folder) / "outbox", fanout_partitions=PARTITIONS)
         wired.clock = lambda: FIXED_NOW
         try:
             yield wired
         finally:
             wired.close()
-            if backend != "sqlite":
-                with _admin() as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def check_history(

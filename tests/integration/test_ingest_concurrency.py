@@ -12,8 +12,8 @@ import pytest
 
 from jawazat_events.bootstrap import bootstrap
 from jawazat_events.generate import FeedGenerator
-from tests.conftest import FIXED_NOW
 from tests.support import assert_stored_once, jawazat_command, notifications
+from tests.support.stores import FIXED_NOW
 
 PEOPLE = 200
 EVENTS = 4_000

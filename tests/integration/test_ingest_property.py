@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jawazat_events.generate import FeedGenerator
-from tests.integration.conftest import fresh_container
 from tests.support import assert_stored_once, ingest, notifications
+from tests.support.stores import fresh_container
 
 # PostgreSQL examples each create a database: a few are enough there, SQLite gets more.
 EXAMPLES = {"sqlite": 50, "postgres": 5}

@@ -26,7 +26,7 @@ from jawazat_events.scheduler import (
     run_job,
 )
 from jawazat_events.worker import Worker
-from tests.integration.test_expiry import SPONSOR, recorded, register, resident
+from tests.support.expiry import SPONSOR, recorded, register, resident
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 EXPIRY = date(2026, 9, 1)

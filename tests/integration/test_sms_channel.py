@@ -14,7 +14,7 @@ import pytest
 from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.ratelimit import RateLimiter
 from jawazat_events.subscribers.sms import SmsChannel
-from tests.servers import (
+from tests.support.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM,

@@ -16,9 +16,9 @@ from pathlib import Path
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.generate import luhn_complete
 from jawazat_events.projections.queries import list_alerts
-from tests.conftest import FIXED_NOW
-from tests.integration.test_fanout_reference import at, event_item, feed, registration_item
 from tests.support import jawazat_command, run_jawazat
+from tests.support.reference import at, event_item, feed, registration_item
+from tests.support.stores import FIXED_NOW
 
 SPONSOR = "7000000011"
 PERSON = luhn_complete("200000001")

@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from jawazat_events.bootstrap import Container
+from jawazat_events.projections.tables import ALERTS
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,6 @@ class StoreCollector(Collector):
         yield head
 
     def _read(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
-        from jawazat_events.projections.alert_status import ALERTS
 
         container = self.container
         models = container.read_models

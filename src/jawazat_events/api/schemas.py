@@ -18,22 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from jawazat_events.domain.identifiers import parse_email, parse_id_number, parse_mobile, parse_unified_number
+from jawazat_events.domain.identifiers import parse_email, parse_mobile
 from jawazat_events.domain.notification_types import NotificationType, parse_notification_types
-
-ALERT_STATUSES = ("pending", "sent", "delivered", "retrying", "failed", "dead_letter")
-AlertStatus = Literal["pending", "sent", "delivered", "retrying", "failed", "dead_letter"]
+from jawazat_events.services.fields import IdNumberText, UnifiedNumberText
+from jawazat_events.services.ingest import LineStatus
 
 EXAMPLE_ID = "2000000006"
 EXAMPLE_UNIFIED = "7001234567"
-
-
-def _id_number(value: str) -> str:
-    return parse_id_number(value)
-
-
-def _unified(value: str) -> str:
-    return parse_unified_number(value, field="unified")
 
 
 def _types(value: list[NotificationType]) -> list[str]:
@@ -41,15 +32,11 @@ def _types(value: list[NotificationType]) -> list[str]:
 
 
 IdNumber = Annotated[
-    str,
-    StringConstraints(max_length=32),
-    AfterValidator(_id_number),
+    IdNumberText,
     Field(description="10-digit ID number (1/2: Luhn check digit; 3/4: visitor)", examples=[EXAMPLE_ID]),
 ]
 UnifiedNumber = Annotated[
-    str,
-    StringConstraints(max_length=32),
-    AfterValidator(_unified),
+    UnifiedNumberText,
     Field(description="establishment's 10-digit unified number starting with 7", examples=[EXAMPLE_UNIFIED]),
 ]
 Mobile = Annotated[
@@ -282,7 +269,7 @@ class EventResult(BaseModel):
     """What became of one posted event (`index` is its 0-based position in `events`)."""
 
     index: int
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: LineStatus
     event_id: str | None
     reason: str | None = Field(
         default=None, description="only for rejected events", exclude_if=lambda value: value is None

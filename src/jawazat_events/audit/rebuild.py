@@ -16,7 +16,6 @@ worker is alive; on SQLite, stop the worker first (docs/audit.md).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,13 +23,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import Tracking
 
+from jawazat_events import locks
 from jawazat_events.domain.errors import DomainError
-from jawazat_events.projections.base import Positioned, Projection, ReadModelDatabase, Sql
-from jawazat_events.projections.fanout import AlertFanout
+from jawazat_events.domain.moments import utc_iso
+from jawazat_events.library_internals import insert_tracking
+from jawazat_events.projections.base import ReadModel, ReadModelDatabase, Sql
+from jawazat_events.projections.claims import LIVE_FOR, unit_locks
+from jawazat_events.projections.read_models import ReadModels
+from jawazat_events.projections.runner import Follower
+from jawazat_events.projections.tables import HEARTBEATS, REBUILD_MARKERS
+from jawazat_events.services.application import JawazatApplication
 
-MARKERS = "jawazat_rebuilds"
+MARKER_COLUMNS = "projection TEXT PRIMARY KEY, started_at TEXT"
 Progress = Callable[[str, int, int], None]  # (stage, position reached, head)
 
 
@@ -58,7 +65,7 @@ class PipelinedSql(Sql):
     """`Sql` in a PostgreSQL pipeline: every statement on its own cursor, so that a fetch waits for that
     statement's own result (a cursor reused across pipelined statements may hand back an earlier one)."""
 
-    def __init__(self, cursor: Any, *, prepare: bool | None) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], *, prepare: bool | None) -> None:
         super().__init__(cursor, postgres=True)
         self.connection = cursor.connection
         self.prepare = prepare
@@ -83,13 +90,13 @@ class PipelinedSql(Sql):
 class PipelinedDatabase(ReadModelDatabase):
     """The same read-model database, whose transactions pipeline their statements on PostgreSQL.
 
-    Projections issue statements one event at a time; a pipeline sends them without waiting for each
+    Read models issue statements one event at a time; a pipeline sends them without waiting for each
     answer (and lets the server reuse its plans), so a rebuild is bound by work, not by round trips.
     Statements, their order and their transaction are unchanged.
     """
 
     def __init__(self, base: ReadModelDatabase, *, prepare: bool | None = True) -> None:
-        self.__dict__.update(base.__dict__)  # the same datastore and tracking recorder
+        super().__init__(base.datastore, tracking=base.tracking)  # the same datastore and tracking recorder
         self.prepare = prepare
 
     @contextmanager
@@ -107,165 +114,127 @@ class PipelinedDatabase(ReadModelDatabase):
             return
         # The library's statement fetches its own result: give it a cursor of its own.
         with sql.cursor.connection.cursor() as cursor:
-            self.tracking._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+            insert_tracking(self.tracking, cursor, tracking)
 
 
-def projection_names(container: Any) -> list[str]:
-    """The read models a rebuild knows, in processing order."""
-    return [p.name for p in container.read_models.all()]
+class Rebuilder:
+    """Drops and rebuilds read models from the store, or resumes an interrupted rebuild."""
 
+    def __init__(
+        self,
+        *,
+        app: JawazatApplication,
+        models: ReadModels,
+        conninfo: str | None,
+        catch_up_batch_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.models = models
+        self.conninfo = conninfo  # PostgreSQL: where the workers' claims are taken; None on SQLite
+        self.catch_up_batch_size = catch_up_batch_size
 
-def rebuild(
-    container: Any,
-    names: Sequence[str] = (),
-    *,
-    restart: bool = False,
-    force: bool = False,
-    batch_size: int = 5000,
-    progress: Progress | None = None,
-) -> RebuildReport:
-    """Drop and rebuild the named read models (all when none are named), or resume an interrupted run."""
-    models = container.read_models
-    known = {p.name: p for p in models.all()}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    chosen = [p for p in models.all() if not names or p.name in names]
-    db: ReadModelDatabase = models.db
-    report = RebuildReport()
-    started = time.perf_counter()
-    with exclusive(container, [p.name for p in chosen], force=force):
-        db.create([f"CREATE TABLE IF NOT EXISTS {MARKERS} (projection TEXT PRIMARY KEY, started_at TEXT)"])
-        marked = _markers(db)
-        for projection in chosen:
-            if projection.name in marked and not restart:
-                report.resumed.append(projection.name)
-                continue
-            db.drop(projection.tables, projection.tracking_names())
-            projection.create_tables()
+    def projection_names(self) -> list[str]:
+        """The read models a rebuild knows, in processing order."""
+        return [model.name for model in self.models.all()]
+
+    def rebuild(
+        self,
+        names: Sequence[str] = (),
+        *,
+        restart: bool = False,
+        force: bool = False,
+        batch_size: int = 5000,
+        progress: Progress | None = None,
+    ) -> RebuildReport:
+        """Drop and rebuild the named read models (all when none are named), or resume an interrupted run."""
+        known = self.projection_names()
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        chosen = [model for model in self.models.all() if not names or model.name in names]
+        db = self.models.db
+        report = RebuildReport()
+        started = time.perf_counter()
+        with self.exclusive(chosen, force=force):
+            db.create([f"CREATE TABLE IF NOT EXISTS {REBUILD_MARKERS} ({MARKER_COLUMNS})"])
+            marked = _markers(db)
+            for model in chosen:
+                if model.name in marked and not restart:
+                    report.resumed.append(model.name)
+                    continue
+                db.drop(model.tables, model.tracking_names())
+                model.create_tables()
+                with db.transaction() as sql:
+                    sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
+                    sql.execute(
+                        f"INSERT INTO {REBUILD_MARKERS} (projection, started_at) VALUES (?, ?)",
+                        (model.name, utc_iso(datetime.now(UTC))),
+                    )
+                report.rebuilt.append(model.name)
+            self._catch_up_what_they_read(chosen, progress)
+            fast = PipelinedDatabase(db)
+            follower = Follower(self.app, *(model.on(fast) for model in chosen), batch_size=batch_size)
+            replay(follower, report=report, progress=progress)
             with db.transaction() as sql:
-                sql.execute(f"DELETE FROM {MARKERS} WHERE projection = ?", (projection.name,))
-                sql.execute(
-                    f"INSERT INTO {MARKERS} (projection, started_at) VALUES (?, ?)",
-                    (projection.name, datetime.now(UTC).isoformat()),
-                )
-            report.rebuilt.append(projection.name)
-        if any(isinstance(p, AlertFanout) for p in chosen) and models.index not in chosen:
-            _catch_up(container, models.index, progress)
-        fast = PipelinedDatabase(db)
-        working = [_on(p, fast) for p in chosen]
-        replay(container.app, working, batch_size=batch_size, report=report, progress=progress)
-        with db.transaction() as sql:
-            for projection in chosen:
-                sql.execute(f"DELETE FROM {MARKERS} WHERE projection = ?", (projection.name,))
-    report.seconds = time.perf_counter() - started
-    return report
+                for model in chosen:
+                    sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
+        report.seconds = time.perf_counter() - started
+        return report
 
+    def _catch_up_what_they_read(self, chosen: Sequence[ReadModel], progress: Progress | None) -> None:
+        # The fan-out matches against the subscription index: it must have seen everything first.
+        names = {model.name for model in chosen}
+        for needed in dict.fromkeys(dep for model in chosen for dep in model.reads_from if dep not in names):
+            head = self.app.recorder.max_notification_id() or 0
+            model = self.models.named(needed)
+            Follower(self.app, model, batch_size=self.catch_up_batch_size).drain(head=head)
+            if progress is not None:
+                progress(f"{needed} (catch-up)", head, head)
 
-def _on(projection: Projection, db: ReadModelDatabase) -> Projection:
-    working = copy.copy(projection)
-    working.db = db
-    return working
+    @contextmanager
+    def exclusive(self, chosen: Sequence[ReadModel], *, force: bool) -> Iterator[None]:
+        """Hold the workers' claims on what is rebuilt (PostgreSQL); refuse while a worker is alive."""
+        if self.conninfo is None:
+            yield
+            return
+        held = {lock for model in chosen for lock in unit_locks(model)}
+        for model in chosen:
+            held.update(lock for dep in model.reads_from for lock in unit_locks(self.models.named(dep)))
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (HEARTBEATS,)).fetchone()
+            if row and row[0] and not force:
+                live = conn.execute(
+                    f"SELECT count(*) FROM {HEARTBEATS} WHERE seen_at >= %s", (datetime.now(UTC) - LIVE_FOR,)
+                ).fetchone()
+                if live and live[0]:
+                    raise RebuildRefused(
+                        f"{live[0]} worker(s) are running: stop them before rebuilding (or pass --force "
+                        "if they are gone and only their heartbeats remain)"
+                    )
+            for lock in sorted(held):
+                if not locks.try_lock(conn, lock):
+                    raise RebuildRefused(
+                        "a worker is processing these read models: stop the workers before rebuilding"
+                    )
+            yield  # the locks go with the connection
 
 
 def _markers(db: ReadModelDatabase) -> set[str]:
     with db.reading() as sql:
-        return {row["projection"] for row in sql.execute(f"SELECT projection FROM {MARKERS}").fetchall()}
+        return {
+            row["projection"] for row in sql.execute(f"SELECT projection FROM {REBUILD_MARKERS}").fetchall()
+        }
 
 
-def _catch_up(container: Any, index: Projection, progress: Progress | None) -> None:
-    # The fan-out matches against the subscription index: it must have seen everything first.
-    from jawazat_events.projections.runner import Follower
-
-    head = container.app.recorder.max_notification_id() or 0
-    Follower(container.app, index, batch_size=container.settings.projection_batch_size).drain(head=head)
-    if progress is not None:
-        progress("subscription_index (catch-up)", head, head)
-
-
-def _positions(projection: Projection) -> dict[str, int]:
-    return {name: projection.db.position(name) for name in projection.tracking_names()}
-
-
-def replay(
-    app: Any,
-    projections: Sequence[Projection],
-    *,
-    batch_size: int,
-    report: RebuildReport,
-    progress: Progress | None = None,
-) -> None:
-    """Feed the store's events, from the lowest tracking position to the head, through the projections."""
-    head = app.recorder.max_notification_id() or 0
+def replay(follower: Follower, *, report: RebuildReport, progress: Progress | None = None) -> None:
+    """Feed the store's events, from the lowest tracking position to the head now, through the follower."""
+    head = follower.app.recorder.max_notification_id() or 0
     report.head = head
-    positions = {p.name: _positions(p) for p in projections}
-    wanted: dict[str, frozenset[str]] = {p.name: frozenset(p.topics) for p in projections}
-    topics: tuple[str, ...] = ()
-    if all(wanted.values()):
-        topics = tuple(sorted(frozenset().union(*wanted.values())))
-    start = min((min(pos.values()) for pos in positions.values() if pos), default=head)
-    to_domain = app.mapper.to_domain_event
-    while start < head:
-        notifications = app.recorder.select_notifications(
-            start=start + 1, limit=batch_size, stop=head, topics=topics
-        )
-        upto = notifications[-1].id if len(notifications) >= batch_size else head
-        batch = [(n.topic, Positioned(to_domain(n), n.id)) for n in notifications]
-        report.events_read += len(batch)
-        for projection in projections:
-            behind = {name: p for name, p in positions[projection.name].items() if p < upto}
-            if not behind:
-                continue
-            mine = wanted[projection.name]
-            lowest = min(behind.values())
-            items = [item for topic, item in batch if (not mine or topic in mine) and item.position > lowest]
-            if isinstance(projection, AlertFanout):
-                partitions = {_partition(name): p for name, p in behind.items()}
-                report.alerts_created += projection.process_partitions(items, positions=partitions, upto=upto)
-            else:
-                (name,) = behind
-                projection.process_batch(items, tracking_name=name, upto=upto)
-            for name in behind:
-                positions[projection.name][name] = upto
-        start = upto
+    while True:
+        result = follower.step(head=head)
+        if not result.advanced:
+            return
+        report.events_read += result.read
+        report.alerts_created += result.alerts
         if progress is not None:
-            progress("rebuild", upto, head)
-
-
-def _partition(tracking_name: str) -> int:
-    # "Jawazat/fanout#3/8" -> 3
-    return int(tracking_name.rsplit("#", 1)[1].split("/", 1)[0])
-
-
-@contextmanager
-def exclusive(container: Any, names: Sequence[str], *, force: bool) -> Iterator[None]:
-    """Hold the workers' claims on what is rebuilt (PostgreSQL); refuse while a worker is alive."""
-    if container.database.backend != "postgres":
-        yield
-        return
-    import psycopg
-
-    from jawazat_events import locks
-    from jawazat_events.projections.claims import HEARTBEATS, LIVE_FOR, SINGLE_UNITS
-
-    held = [locks.projection_lock(SINGLE_UNITS[n]) for n in names if n in SINGLE_UNITS]
-    if "fanout" in names:
-        held.append(locks.projection_lock(SINGLE_UNITS["subscription_index"]))
-        held.extend(locks.fanout_partition_lock(k) for k in range(container.settings.fanout_partitions))
-    with psycopg.connect(container.database.psycopg_conninfo(), autocommit=True) as conn:
-        row = conn.execute("SELECT to_regclass(%s)", (HEARTBEATS,)).fetchone()
-        if row and row[0] and not force:
-            live = conn.execute(
-                f"SELECT count(*) FROM {HEARTBEATS} WHERE seen_at >= %s", (datetime.now(UTC) - LIVE_FOR,)
-            ).fetchone()
-            if live and live[0]:
-                raise RebuildRefused(
-                    f"{live[0]} worker(s) are running: stop them before rebuilding (or pass --force "
-                    "if they are gone and only their heartbeats remain)"
-                )
-        for lock in sorted(set(held)):
-            if not locks.try_lock(conn, lock):
-                raise RebuildRefused(
-                    "a worker is processing these read models: stop the workers before rebuilding"
-                )
-        yield  # the locks go with the connection
+            progress("rebuild", result.upto, head)

@@ -110,11 +110,10 @@ def timeline(
     as_json: Annotated[bool, typer.Option("--json", help="the contract's timeline JSON")] = False,
 ) -> None:
     """Every event of a person (business-time order), the alerts they caused, and sponsorships."""
-    from jawazat_events.services.audit.timeline import person_timeline
 
     moment = parse_time(at, "--at") if at else None
     with container() as wired:
-        document = person_timeline(wired, id_number, moment)
+        document = wired.audit.person_timeline(id_number, moment)
     if as_json:
         _print_json(document)
         return
@@ -191,13 +190,12 @@ def subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, as `subscriptions list`")] = False,
 ) -> None:
     """An establishment's subscriptions as they stood at a recorded time (now without --at)."""
-    from jawazat_events.services.audit.subscriptions import subscriptions_at
 
     moment = parse_time(at, "--at") if at else None
     with container() as wired:
         wired.establishments.defaults(unified)  # an unknown establishment is refused with the reason
         wired.catch_up_index()
-        rows = subscriptions_at(wired, unified, moment)
+        rows = wired.audit.subscriptions_at(unified, moment)
     if as_json:
         for row in rows:
             _print_json(row)
@@ -230,8 +228,8 @@ def export(
 ) -> None:
     """Every stored event recorded in [since, until), streamed to standard output."""
     from jawazat_events.domain.identifiers import parse_id_number
+    from jawazat_events.domain.moments import utc_moment
     from jawazat_events.services.audit.export import FORMATS, export_records, write_export
-    from jawazat_events.services.audit.records import utc_moment
 
     if fmt not in FORMATS:
         raise fail(f"error: --format '{fmt}' must be one of {', '.join(FORMATS)}", EXIT_USAGE)
@@ -268,13 +266,14 @@ def verify(
     """Walk the hash chain; name the first altered, deleted, inserted or moved event (exit 1)."""
     from jawazat_events.audit.chain import parse_anchor
     from jawazat_events.audit.chain import verify as walk
+    from jawazat_events.store import recorder_of
 
     try:
         anchors = [parse_anchor(a) for a in anchor or ()]
     except ValueError as error:
         raise fail(f"error: {error}", EXIT_USAGE) from None
     with container() as wired, _bar("verify", err.is_terminal) as progress:
-        report = walk(wired.app.store, anchors=anchors, progress=progress)
+        report = walk(recorder_of(wired.app), anchors=anchors, progress=progress)
     if report.finding is not None:
         raise fail(f"verify: the record was altered: {report.finding.sentence()}", EXIT_REJECTED)
     if report.head_position is None:
@@ -311,18 +310,14 @@ def rebuild(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=50_000)] = 5000,
 ) -> None:
     """Drop and rebuild read models from the store (resumes an interrupted rebuild)."""
-    from jawazat_events.audit.rebuild import projection_names
-    from jawazat_events.audit.rebuild import rebuild as run
-
     with container() as wired:
-        known = projection_names(wired)
+        known = wired.rebuilder.projection_names()
         unknown = [n for n in names or () if n not in known]
         if unknown:
             message = f"error: unknown projection(s) {', '.join(unknown)}; known: {', '.join(known)}"
             raise fail(message, EXIT_USAGE)
         with _bar("rebuild", err.is_terminal) as bar:
-            report = run(
-                wired,
+            report = wired.rebuilder.rebuild(
                 names or (),
                 restart=restart,
                 force=force,

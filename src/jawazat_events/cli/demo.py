@@ -20,6 +20,7 @@ from jawazat_events.cli.root import app, handles_errors, out
 from jawazat_events.domain.notification_types import NotificationType
 from jawazat_events.generate import FeedGenerator
 from jawazat_events.projections.queries import list_alerts
+from jawazat_events.projections.tables import PEOPLE
 from jawazat_events.services.ingest import IngestReport, parse_lines
 from jawazat_events.worker import Worker
 
@@ -118,7 +119,7 @@ def _establishments_subscribe(wired: Container, sponsors: list[str]) -> int:
         )
     Worker(wired, deliver=False).run_once()  # the people view knows who sponsors whom
     with wired.read_models.db.reading() as sql:
-        people = sql.execute("SELECT id_number, sponsor FROM people ORDER BY id_number").fetchall()
+        people = sql.execute(f"SELECT id_number, sponsor FROM {PEOPLE} ORDER BY id_number").fetchall()
     made = 0
     for index, person in enumerate(people):
         if index % 5 == 4:

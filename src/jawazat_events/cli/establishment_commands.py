@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -125,11 +126,11 @@ def list_subscriptions(
     out.print(table)
 
 
-def _all_pages(fetch: object) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def _all_pages(fetch: Callable[[str | None], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        page = fetch(after)  # type: ignore[operator]
+        page = fetch(after)
         rows.extend(page)
         if len(page) < 1000:
             return rows

@@ -7,34 +7,67 @@ rebuild of the read models, and the auditors' timeline shows each attempt from t
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-# Outcomes of one attempt. "unknown" records a send a crashed worker may or may not have completed.
-OUTCOMES = ("sent", "retry", "failed", "dead_letter", "unknown")
-# Statuses of an alert (CONTRACT.md, "Alerts"); they only move forward.
-FINAL = ("delivered", "failed", "dead_letter")
-RANK = {"pending": 0, "retrying": 1, "sent": 2, "delivered": 3, "failed": 3, "dead_letter": 3}
+
+class AttemptOutcome(StrEnum):
+    """What one delivery attempt came to. `unknown` records a send a crashed worker may have completed."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEAD_LETTER = "dead_letter"
+    UNKNOWN = "unknown"
 
 
-def status_after(outcome: str) -> str:
+class AlertStatus(StrEnum):
+    """Where an alert stands (docs/api.md, "Alerts"); statuses only move forward."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD_LETTER = "dead_letter"
+
+
+# Alerts in these statuses are sent when their next attempt is due.
+DUE = (AlertStatus.PENDING, AlertStatus.RETRYING)
+FINAL = (AlertStatus.DELIVERED, AlertStatus.FAILED, AlertStatus.DEAD_LETTER)
+RANK: dict[str, int] = {
+    AlertStatus.PENDING: 0,
+    AlertStatus.RETRYING: 1,
+    AlertStatus.SENT: 2,
+    AlertStatus.DELIVERED: 3,
+    AlertStatus.FAILED: 3,
+    AlertStatus.DEAD_LETTER: 3,
+}
+# The status an attempt's outcome leaves an alert at; a provider's report (`delivered`, `failed`) names
+# the status itself.
+STATUS_AFTER: dict[str, AlertStatus] = {
+    AttemptOutcome.SENT: AlertStatus.SENT,
+    AttemptOutcome.RETRY: AlertStatus.RETRYING,
+    AttemptOutcome.UNKNOWN: AlertStatus.RETRYING,
+    AttemptOutcome.FAILED: AlertStatus.FAILED,
+    AttemptOutcome.DEAD_LETTER: AlertStatus.DEAD_LETTER,
+    AlertStatus.DELIVERED: AlertStatus.DELIVERED,
+}
+
+
+def status_after(outcome: str) -> AlertStatus:
     """The alert's status after an attempt with this outcome."""
-    return {
-        "sent": "sent",
-        "retry": "retrying",
-        "unknown": "retrying",
-        "failed": "failed",
-        "dead_letter": "dead_letter",
-    }[outcome]
+    return STATUS_AFTER[AttemptOutcome(outcome)]
 
 
 class AlertDelivery(Aggregate):
     """Delivery attempts of one alert (one channel, one recipient)."""
 
     @staticmethod
-    def create_id(alert_id: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(alert_id: str, **_: Any) -> UUID:
         return UUID(alert_id)
 
     class Event(Aggregate.Event):
@@ -54,7 +87,7 @@ class AlertDelivery(Aggregate):
         self.establishment = establishment
         self.channel = channel
         self.attempts = 0
-        self.status = "pending"
+        self.status: str = AlertStatus.PENDING.value
         self.provider_id: str | None = None
 
     class Attempted(Event):
@@ -75,7 +108,7 @@ class AlertDelivery(Aggregate):
         next_attempt_at: datetime | None,
     ) -> None:
         """Record one attempt's outcome (never after the alert reached a final status)."""
-        if outcome not in OUTCOMES:
+        if outcome not in AttemptOutcome.__members__.values():
             raise ValueError(f"unknown delivery outcome '{outcome}'")
         if self.status in FINAL:
             return
@@ -83,7 +116,7 @@ class AlertDelivery(Aggregate):
             alert_id=self.alert_id,
             id_number=self.id_number,
             attempt=self.attempts + 1,
-            outcome=outcome,
+            outcome=str(outcome),
             detail=detail,
             provider_id=provider_id,
             at=at,
@@ -117,7 +150,9 @@ class AlertDelivery(Aggregate):
         """A provider's status callback (delivered or failed); statuses only move forward."""
         if RANK.get(status, 0) <= RANK.get(self.status, 0):
             return False
-        self._confirmed(alert_id=self.alert_id, id_number=self.id_number, status=status, detail=detail, at=at)
+        self._confirmed(
+            alert_id=self.alert_id, id_number=self.id_number, status=str(status), detail=detail, at=at
+        )
         return True
 
     @event(Confirmed)

@@ -24,7 +24,7 @@ class Establishment(Aggregate):
     """An establishment registered for the notification service."""
 
     @staticmethod
-    def create_id(unified_number: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(unified_number: str, **_: Any) -> UUID:
         return establishment_id(unified_number)
 
     class Registered(Aggregate.Created):

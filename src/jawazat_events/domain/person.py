@@ -52,7 +52,7 @@ class Person(Aggregate):
     """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings."""
 
     @staticmethod
-    def create_id(id_number: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(id_number: str, **_: Any) -> UUID:
         return person_id(id_number)
 
     class Registered(Aggregate.Created, PersonEvent):

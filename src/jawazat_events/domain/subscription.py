@@ -23,7 +23,7 @@ class Subscription(Aggregate):
     """
 
     @staticmethod
-    def create_id(unified_number: str, id_number: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(unified_number: str, id_number: str, **_: Any) -> UUID:
         return subscription_id(unified_number, id_number)
 
     class Subscribed(Aggregate.Created):

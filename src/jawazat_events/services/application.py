@@ -5,15 +5,42 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
-from typing import Any, cast
+from typing import Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 
-from jawazat_events.store import APPLICATION_NAME, EventKey, EventStoreRecorder
+from jawazat_events.library_internals import save_unchecked
+
+APPLICATION_NAME = "Jawazat"
+
+# Ingest keys travel from `save_keyed(..., event_ids=[...])` down to the recorder as
+# (source event_id, originator_id, originator_version); the recorder resolves the notification id.
+EventKey = tuple[str, UUID, int]
+
+
+class EventStore(Protocol):
+    """The queries the store's recorders add to the library's (`store.py` implements them per backend)."""
+
+    def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these source event ids the store already holds."""
+        ...
+
+    def select_events_after(self, versions: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        """Stored events of many aggregates at once, each after the version given for it (0: all)."""
+        ...
+
+    def notification_ids_of(self, event_ids: Sequence[str]) -> dict[str, int]:
+        """The notification id each of these source event ids was stored under."""
+        ...
+
+    def ingest_lock(self) -> AbstractContextManager[None]:
+        """Ingest batches take turns across processes."""
+        ...
 
 
 class DateAsISO(Transcoding):
@@ -76,9 +103,9 @@ class JawazatApplication(Application[UUID]):
         transcoder.register(DateAsISO())
 
     @property
-    def store(self) -> EventStoreRecorder:
+    def store(self) -> EventStore:
         """The recorder, with the extra queries this product adds."""
-        return cast(EventStoreRecorder, self.recorder)
+        return cast(EventStore, self.recorder)
 
     def load_many(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
         """Current state of many aggregates in one query; absent ids are left out."""
@@ -89,9 +116,10 @@ class JawazatApplication(Application[UUID]):
         loaded: dict[UUID, Aggregate] = {}
         for key in wanted:
             # Cached objects are changed in place; `save_keyed` evicts them when a save fails.
-            aggregate: Any = cached[key]
+            aggregate = cached[key]
             for stored in newer.get(key, ()):
-                aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
+                event = cast(CanMutateAggregate[UUID], self.mapper.to_domain_event(stored))
+                aggregate = cast("Aggregate | None", event.mutate(aggregate))
             if aggregate is not None:
                 loaded[key] = aggregate
         return loaded
@@ -105,7 +133,7 @@ class JawazatApplication(Application[UUID]):
             processing.events.extend(aggregate.collect_events())
         processing.saved_kwargs["event_ids"] = list(event_ids)
         try:
-            self._notify(self._record(processing))
+            save_unchecked(self, processing)
         except Exception:
             self.cache.discard(a.id for a in aggregates)
             raise

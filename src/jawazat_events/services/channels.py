@@ -1,13 +1,18 @@
-"""The channels' shared interface: the outgoing message, the typed delivery result, the Channel protocol."""
+"""The channels' shared interface: the outgoing message, the typed delivery result, the Channel protocol.
+
+Delivery (`services.dispatch`) speaks only to this interface; the channels themselves are adapters in
+`jawazat_events.subscribers`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
+from jawazat_events.domain.delivery import AttemptOutcome
+
 ChannelName = Literal["email", "sms"]
 Language = Literal["ar", "en"]
-Outcome = Literal["sent", "retry", "failed"]
 
 # Every Message-ID (and so every provider-side duplicate check) is derived from the alert id in this domain.
 MESSAGE_ID_DOMAIN = "jawazat.example"
@@ -35,29 +40,29 @@ class OutgoingMessage:
 class DeliveryResult:
     """What one delivery attempt came to: sent, retry later (with the reason), or failed for good."""
 
-    outcome: Outcome
+    outcome: AttemptOutcome  # sent, retry or failed
     detail: str
     provider_id: str | None = None
 
     @classmethod
     def sent(cls, provider_id: str, detail: str = "") -> DeliveryResult:
         """The provider accepted the message; `provider_id` is its reference for it."""
-        return cls("sent", detail, provider_id)
+        return cls(AttemptOutcome.SENT, detail, provider_id)
 
     @classmethod
     def retry(cls, reason: str) -> DeliveryResult:
         """A transient failure: the same message may succeed later."""
-        return cls("retry", reason)
+        return cls(AttemptOutcome.RETRY, reason)
 
     @classmethod
     def failed(cls, reason: str) -> DeliveryResult:
         """A permanent failure: sending the same message again cannot succeed."""
-        return cls("failed", reason)
+        return cls(AttemptOutcome.FAILED, reason)
 
     @property
     def ok(self) -> bool:
         """True when the message was accepted."""
-        return self.outcome == "sent"
+        return self.outcome == AttemptOutcome.SENT
 
 
 class Channel(Protocol):

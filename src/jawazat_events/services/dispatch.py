@@ -1,8 +1,9 @@
-"""Delivery: claim due alerts, render them, send them through the channels, and record every attempt.
+"""Delivery of alerts: claim the due ones, render them, send them through the channels, record every attempt.
 
-Flow for one alert: claim it in the alerts read model (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL so
-several workers never take the same alert), render it, send it, then record the attempt as an event on
-the alert's `AlertDelivery` aggregate (the record of truth) and update the alerts row at once.
+Flow for one alert: claim it in the alert queue (a lease, so several workers never take the same alert),
+render it, send it, then record the attempt as an event on the alert's `AlertDelivery` aggregate (the
+record of truth) and apply it to the alert's row at once. The queue, the names, the templates and the
+channels are adapters this service receives as Protocols (`services.ports`, `services.channels`).
 
 The crash window, decided deliberately: a worker that dies after the provider accepted a message but
 before the attempt was recorded leaves a claim behind. When the lease expires, the next worker records an
@@ -15,30 +16,27 @@ nothing is sent again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.delivery import AlertDelivery, AlertStatus, AttemptOutcome
 from jawazat_events.domain.identifiers import person_id
-from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
-from jawazat_events.projections.base import ReadModelDatabase, Sql
-from jawazat_events.projections.subscription_index import ESTABLISHMENTS
+from jawazat_events.domain.person import Person
+from jawazat_events.services.application import JawazatApplication
 from jawazat_events.services.channels import Channel, DeliveryResult, OutgoingMessage
+from jawazat_events.services.ports import AlertQueue, ClaimedAlert, MessageRenderer, NameDirectory
+from jawazat_events.services.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-MAX_AGE = timedelta(days=3)
-DUE = ("pending", "retrying")
 
 
 @dataclass
@@ -58,42 +56,32 @@ class DeliverySummary:
         return f"claimed {self.claimed}; outcomes {outcomes}; repaired {self.repaired}"
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """An alert row this worker holds the lease on."""
-
-    row: dict[str, Any]
-    stale: bool  # a previous holder died with it claimed: its send may have happened
-
-
-class DeliveryService:
+class Dispatcher:
     """Sends due alerts through the configured channels and keeps their record."""
 
     def __init__(
         self,
         *,
-        app: Any,
-        db: ReadModelDatabase,
+        app: JawazatApplication,
+        queue: AlertQueue,
+        names: NameDirectory,
+        renderer: MessageRenderer,
         channels: Mapping[str, Channel],
-        clock: Any,
-        zone: Any,
-        retry_base_seconds: float,
-        max_attempts: int,
+        clock: Callable[[], datetime],
+        retry: RetryPolicy,
         worker_id: str,
         concurrency: int = 20,
-        twilio_auth_token: str | None = None,
         lease_seconds: float = LEASE.total_seconds(),
     ) -> None:
         self.app = app
-        self.db = db
+        self.queue = queue
+        self.names = names
+        self.renderer = renderer
         self.channels = channels
         self.clock = clock
-        self.zone = zone
-        self.retry_base = retry_base_seconds
-        self.max_attempts = max_attempts
+        self.retry = retry
         self.worker_id = worker_id
         self.concurrency = concurrency
-        self.twilio_auth_token = twilio_auth_token
         self.lease = timedelta(seconds=lease_seconds)
 
     # --- one pass --------------------------------------------------------------------------------
@@ -123,25 +111,26 @@ class DeliveryService:
         to one group, and lets a provider's early status callback find the attempt it reports on.
         """
         summary = DeliverySummary()
-        claimed = self._claim(limit)
+        claimed = self.claim(limit)
         summary.claimed = len(claimed)
         if not claimed:
             return summary
         with self.app.batch_lock:
-            records = self.app.load_many(UUID(c.row["alert_id"]) for c in claimed)
-        to_send: list[Claimed] = []
-        repaired: list[Claimed] = []
+            records = self._records(UUID(c.alert.alert_id) for c in claimed)
+        to_send: list[ClaimedAlert] = []
+        repaired: list[ClaimedAlert] = []
         for item in claimed:
-            record = records.get(UUID(item.row["alert_id"]))
+            record = records.get(UUID(item.alert.alert_id))
             # Recorded but the row not updated: repair the row from the record, send nothing.
-            recorded = record is not None and record.attempts > item.row["attempt_count"]
+            recorded = record is not None and record.attempts > item.alert.attempt_count
             (repaired if recorded else to_send).append(item)
         summary.repaired = len(repaired)
-        self._repair_rows(repaired)
+        self._repair(repaired)
         try:
             for start in range(0, len(to_send), self.concurrency):
                 if stop is not None and stop.is_set():
-                    self._release(to_send[start:])
+                    rest = [item.alert.alert_id for item in to_send[start:]]
+                    self.queue.release(worker_id=self.worker_id, alert_ids=rest)
                     break
                 group = to_send[start : start + self.concurrency]
                 results = await self._send_all(group)
@@ -151,70 +140,45 @@ class DeliveryService:
                 await channel.aclose()
         return summary
 
-    def _release(self, items: list[Claimed]) -> None:
-        """Give back claims this worker will not send now (it is stopping)."""
-        ids = [item.row["alert_id"] for item in items]
-        with self.db.transaction() as sql:
-            sql.execute(
-                f"UPDATE {ALERTS} SET claimed_by = NULL, claimed_until = NULL "
-                f"WHERE claimed_by = ? AND alert_id IN {sql.in_list(len(ids))}",
-                (self.worker_id, *ids),
-            )
-
-    # --- claiming --------------------------------------------------------------------------------
-
-    def _claim(self, limit: int) -> list[Claimed]:
+    def claim(self, limit: int) -> list[ClaimedAlert]:
+        """Lease up to `limit` due alerts to this worker for the lease's length."""
         now = self.clock()
-        now_iso = now.astimezone(UTC).isoformat()
-        until = (now + self.lease).astimezone(UTC).isoformat()
-        lock = "FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
-        with self.db.transaction() as sql:
-            rows = sql.execute(
-                f"SELECT alert_id, claimed_by FROM {ALERTS} WHERE status IN ('pending', 'retrying') "
-                "AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) "
-                f"ORDER BY next_attempt_at LIMIT ? {lock}",
-                (now_iso, now_iso, limit),
-            ).fetchall()
-            if not rows:
-                return []
-            ids = [r["alert_id"] for r in rows]
-            stale = {r["alert_id"] for r in rows if r["claimed_by"]}
-            sql.execute(
-                f"UPDATE {ALERTS} SET claimed_by = ?, claimed_until = ? "
-                f"WHERE alert_id IN {sql.in_list(len(ids))}",
-                (self.worker_id, until, *ids),
-            )
-            full = sql.execute(
-                f"SELECT * FROM {ALERTS} WHERE alert_id IN {sql.in_list(len(ids))}", ids
-            ).fetchall()
-        return [Claimed(row=row, stale=row["alert_id"] in stale) for row in full]
+        return self.queue.claim(worker_id=self.worker_id, now=now, until=now + self.lease, limit=limit)
 
-    def _repair_rows(self, repaired: list[Claimed]) -> None:
-        if not repaired:
-            return
-        with self.db.transaction() as sql:
-            for item in repaired:
-                self._replay_record(sql, UUID(item.row["alert_id"]), item.row["attempt_count"])
+    def _records(self, keys: Iterable[UUID]) -> dict[UUID, AlertDelivery]:
+        loaded = self.app.load_many(keys)
+        return {key: record for key, record in loaded.items() if isinstance(record, AlertDelivery)}
 
-    def _replay_record(self, sql: Sql, key: UUID, known: int) -> None:
-        for event in self.app.events.get(key):
-            if isinstance(event, AlertDelivery.Attempted) and event.attempt > known:
-                apply_delivery_event(sql, event)
+    def _repair(self, repaired: Sequence[ClaimedAlert]) -> None:
+        """Bring rows whose attempt was recorded (but not applied) up to the record."""
+        events: list[AlertDelivery.Event] = []
+        for item in repaired:
+            known = item.alert.attempt_count
+            for event in self.app.events.get(UUID(item.alert.alert_id)):
+                if isinstance(event, AlertDelivery.Attempted) and event.attempt > known:
+                    events.append(event)
+        if repaired:
+            self.queue.apply(events)
 
     # --- sending ---------------------------------------------------------------------------------
 
-    async def _send_all(self, items: list[Claimed]) -> list[DeliveryResult]:
+    async def _send_all(self, items: Sequence[ClaimedAlert]) -> list[DeliveryResult]:
         # Each channel paces itself to its declared rate (subscribers.ratelimit); this only sends.
-        names = self._names({item.row["id_number"] for item in items})
-        establishments = self._establishment_names({item.row["establishment"] for item in items})
+        names = self._person_names({item.alert.id_number for item in items})
+        establishments = self.names.establishment_names(sorted({item.alert.establishment for item in items}))
 
-        def prepare(item: Claimed) -> OutgoingMessage | DeliveryResult:
-            if self.channels.get(item.row["channel"]) is None:
-                return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
+        def prepare(item: ClaimedAlert) -> OutgoingMessage | DeliveryResult:
+            alert = item.alert
+            if self.channels.get(alert.channel) is None:
+                return DeliveryResult.failed(f"no channel configured for {alert.channel}")
             try:
-                return self._render(item.row, names=names, establishments=establishments)
+                return self.renderer.render(
+                    alert,
+                    person_names=names.get(alert.id_number, ("", "")),
+                    establishment_name=establishments.get(alert.establishment, alert.establishment),
+                )
             except Exception as error:  # a template bug must not lose the alert: retry, on the record
-                log.exception("rendering alert %s failed", item.row["alert_id"])
+                log.exception("rendering alert %s failed", alert.alert_id)
                 return DeliveryResult.retry(f"could not render the message: {error}")
 
         # Everything is rendered before the first send: rendering reads the read models synchronously,
@@ -222,95 +186,61 @@ class DeliveryService:
         # the provider late, bunched up with the next ones, above the channel's rate.
         prepared = [prepare(item) for item in items]
 
-        async def one(item: Claimed, message: OutgoingMessage | DeliveryResult) -> DeliveryResult:
+        async def one(item: ClaimedAlert, message: OutgoingMessage | DeliveryResult) -> DeliveryResult:
             if isinstance(message, DeliveryResult):
                 return message
-            return await self.channels[item.row["channel"]].send(message)
+            return await self.channels[item.alert.channel].send(message)
 
         return list(await asyncio.gather(*(one(i, m) for i, m in zip(items, prepared, strict=True))))
 
-    def _render(
-        self,
-        row: dict[str, Any],
-        *,
-        names: Mapping[str, tuple[str, str]],
-        establishments: Mapping[str, str],
-    ) -> OutgoingMessage:
-        from jawazat_events.subscribers.rendering import AlertView, render
-
-        name_ar, name_en = names.get(row["id_number"], ("", ""))
-        view = AlertView(
-            alert_id=row["alert_id"],
-            event_type=row["event_type"],
-            notification_type=row["notification_type"],
-            id_number=row["id_number"],
-            person_name_ar=name_ar,
-            person_name_en=name_en,
-            establishment_name=establishments.get(row["establishment"], row["establishment"]),
-            occurred_at=datetime.fromisoformat(row["occurred_at"]),
-            fields=json.loads(row["payload"]),
-        )
-        return render(
-            view, channel=row["channel"], recipient=row["recipient"], language=row["language"], tz=self.zone
-        )
-
-    def _names(self, id_numbers: set[str]) -> dict[str, tuple[str, str]]:
+    def _person_names(self, id_numbers: set[str]) -> dict[str, tuple[str, str]]:
         """People's names for a group of alerts, from the people view (the store if it lags behind)."""
         ids = sorted(id_numbers)
-        with self.db.reading() as sql:
-            rows = sql.execute(
-                f"SELECT id_number, name_ar, name_en FROM people WHERE id_number IN {sql.in_list(len(ids))}",
-                ids,
-            ).fetchall()
-        found = {row["id_number"]: (row["name_ar"], row["name_en"]) for row in rows}
+        found = self.names.person_names(ids)
         missing = [person_id(number) for number in ids if number not in found]
         if missing:
             for person in self.app.load_many(missing).values():
-                found[person.id_number] = (person.name_ar, person.name_en)
+                if isinstance(person, Person):
+                    found[person.id_number] = (person.name_ar, person.name_en)
         return found
-
-    def _establishment_names(self, unified_numbers: set[str]) -> dict[str, str]:
-        numbers = sorted(unified_numbers)
-        with self.db.reading() as sql:
-            rows = sql.execute(
-                f"SELECT unified_number, name FROM {ESTABLISHMENTS} "
-                f"WHERE to_position IS NULL AND unified_number IN {sql.in_list(len(numbers))}",
-                numbers,
-            ).fetchall()
-        return {row["unified_number"]: row["name"] for row in rows}
 
     # --- recording -------------------------------------------------------------------------------
 
     def _record(
         self,
-        items: list[Claimed],
-        results: list[DeliveryResult],
-        records: dict[UUID, Any],
+        items: Sequence[ClaimedAlert],
+        results: Sequence[DeliveryResult],
+        records: Mapping[UUID, AlertDelivery],
         summary: DeliverySummary,
     ) -> None:
         now = self.clock()
         touched: dict[UUID, AlertDelivery] = {}
         for item, result in zip(items, results, strict=True):
-            row = item.row
-            key = UUID(row["alert_id"])
+            alert = item.alert
+            key = UUID(alert.alert_id)
             record = records.get(key)
             if record is None:
                 record = AlertDelivery(
-                    alert_id=row["alert_id"],
-                    id_number=row["id_number"],
-                    establishment=row["establishment"],
-                    channel=row["channel"],
+                    alert_id=alert.alert_id,
+                    id_number=alert.id_number,
+                    establishment=alert.establishment,
+                    channel=alert.channel,
                 )
             if item.stale:
                 record.record_attempt(
-                    outcome="unknown",
+                    outcome=AttemptOutcome.UNKNOWN,
                     provider_id=None,
                     at=now,
                     next_attempt_at=now,
-                    detail=f"a worker ({row['claimed_by']}) stopped during this send: the message may have "
+                    detail=f"a worker ({item.stale_holder}) stopped during this send: the message may have "
                     "been delivered already; sending again (possible duplicate)",
                 )
-            outcome, detail, next_at = self._outcome(row, result, record.attempts, now)
+            outcome, detail, next_at = self.retry.decide(
+                result,
+                attempts_so_far=record.attempts,
+                created_at=datetime.fromisoformat(alert.created_at),
+                now=now,
+            )
             record.record_attempt(
                 outcome=outcome,
                 detail=detail,
@@ -322,7 +252,11 @@ class DeliveryService:
             summary.add(outcome)
         if not touched:
             return
-        events = [event for record in touched.values() for event in record.collect_events()]
+        events = [
+            cast(AlertDelivery.Event, event)
+            for record in touched.values()
+            for event in record.collect_events()
+        ]
         try:
             with self.app.batch_lock:
                 self.app.save(*events)
@@ -331,65 +265,24 @@ class DeliveryService:
             self.app.cache.discard(touched)
             log.warning("delivery records raced with another worker; leaving theirs")
             return
-        with self.db.transaction() as sql:
-            for event in events:
-                apply_delivery_event(sql, event)
+        self.queue.apply(events)
 
-    def _outcome(
-        self, row: dict[str, Any], result: DeliveryResult, attempts_so_far: int, now: datetime
-    ) -> tuple[str, str, datetime | None]:
-        if result.outcome != "retry":
-            return result.outcome, result.detail or result.outcome, None
-        attempt = attempts_so_far + 1
-        age = now - datetime.fromisoformat(row["created_at"])
-        if attempt >= self.max_attempts:
-            return "dead_letter", f"gave up after {attempt} attempts; last: {result.detail}", None
-        if age > MAX_AGE:
-            return "dead_letter", f"gave up after {age.days} days; last: {result.detail}", None
-        delay = self.retry_base * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
-        return "retry", result.detail, now + timedelta(seconds=delay)
+    # --- provider reports ------------------------------------------------------------------------
 
-    # --- provider callbacks ----------------------------------------------------------------------
-
-    def handle_twilio_callback(self, params: Mapping[str, str], url: str, signature: str) -> bool:
-        """A Twilio status callback: check its signature, then record delivered/failed for the SMS.
-
-        Returns False when the signature is wrong (the caller answers 403); a status that changes nothing
-        (queued, sent, a repeat) or an unknown message is accepted and ignored.
-        """
-        from jawazat_events.subscribers.twilio_callback import (
-            status_change_from_callback,
-            verify_twilio_signature,
-        )
-
-        if not self.twilio_auth_token or not verify_twilio_signature(
-            self.twilio_auth_token, url, params, signature
-        ):
-            return False
-        sid, change = status_change_from_callback(params)
-        if change is not None and sid:
-            self.confirm(provider_id=sid, status=change.status, detail=change.reason or change.status)
-        return True
-
-    def confirm(self, *, provider_id: str, status: str, detail: str) -> bool:
+    def confirm(self, *, provider_id: str, status: AlertStatus, detail: str) -> bool:
         """Record a provider's delivery report for the alert sent with `provider_id`."""
-        with self.db.reading() as sql:
-            row = sql.execute(
-                f"SELECT alert_id FROM {ALERTS} WHERE provider_id = ?", (provider_id,)
-            ).fetchone()
-        if row is None:
+        alert_id = self.queue.alert_sent_as(provider_id)
+        if alert_id is None:
             return False
-        key = UUID(row["alert_id"])
-        record = self.app.load_many([key]).get(key)
+        key = UUID(alert_id)
+        record = self._records([key]).get(key)
         if record is None:
             return False
         now = self.clock()
         with self.app.batch_lock:
             if not record.confirm(status=status, detail=detail, at=now):
                 return True  # a repeat or a step backwards: harmless
-            events = record.collect_events()
+            events = [cast(AlertDelivery.Event, event) for event in record.collect_events()]
             self.app.save(*events)
-        with self.db.transaction() as sql:
-            for event in events:
-                apply_delivery_event(sql, event)
+        self.queue.apply(events)
         return True

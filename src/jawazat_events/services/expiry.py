@@ -21,27 +21,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
-from psycopg.rows import tuple_row
 
 from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
-from jawazat_events.projections.base import ReadModelDatabase
-from jawazat_events.projections.people import PEOPLE, PeopleView
-from jawazat_events.projections.runner import Follower
-from jawazat_events.services.application import JawazatApplication
-from jawazat_events.store import EventKey
-
-if TYPE_CHECKING:
-    from jawazat_events.bootstrap import Container
-    from jawazat_events.settings import Settings
+from jawazat_events.services.application import EventKey, JawazatApplication
+from jawazat_events.services.ports import PassportCalendar
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +84,19 @@ class Due(NamedTuple):
         return warning_event_id(self.id_number, self.passport_number, self.threshold)
 
 
+class ExpirySettings(Protocol):
+    """The settings the rules are read from (`settings.Settings` has them)."""
+
+    @property
+    def lead_days(self) -> tuple[int, ...]: ...
+    @property
+    def expiry_catch_up_days(self) -> int: ...
+    @property
+    def expiry_time(self) -> time: ...
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+
 @dataclass(frozen=True)
 class ExpiryRules:
     """The thresholds, the catch-up bound and when (business time) the job's events occur."""
@@ -102,7 +107,7 @@ class ExpiryRules:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Riyadh"))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ExpiryRules:
+    def from_settings(cls, settings: ExpirySettings) -> ExpiryRules:
         return cls(
             lead_days=settings.lead_days,
             catch_up_days=settings.expiry_catch_up_days,
@@ -156,40 +161,10 @@ class Owed(NamedTuple):
 # --- reading the calendar ----------------------------------------------------------------------------
 
 
-CalendarRow = tuple[str, str, str]  # (id_number, passport_number, passport_expiry_date as ISO text)
 READ_PAGE = 10_000
 # Ids per "already stored?" probe: small enough that PostgreSQL keeps to index look-ups (at ~5,000 ids its
 # planner starts to prefer scanning the whole event-id table), large enough to save round trips.
 PROBE_CHUNK = 2_000
-
-
-def scan_calendar(
-    db: ReadModelDatabase, *, first: date, last: date, page_size: int = READ_PAGE
-) -> Iterator[list[CalendarRow]]:
-    """Pages of people whose passport expires in [first, last], by (expiry date, ID number).
-
-    Keyset paging on the people view's calendar index (passport_expiry_date, id_number, passport_number),
-    read alone (index-only on PostgreSQL): each page is one short read, so nothing is held open between
-    pages and memory stays at one page whatever the view's size.
-    """
-    after = (first.isoformat(), "")
-    statement = (
-        f"SELECT id_number, passport_number, passport_expiry_date FROM {PEOPLE} "
-        "WHERE (passport_expiry_date, id_number) > (?, ?) AND passport_expiry_date <= ? "
-        "ORDER BY passport_expiry_date, id_number LIMIT ?"
-    )
-    while True:
-        with db.reading() as sql:
-            if sql.postgres:
-                sql.cursor.row_factory = tuple_row  # this transaction's cursor only; plain tuples are cheap
-            sql.execute(statement, (*after, last.isoformat(), page_size))
-            rows: list[CalendarRow] = sql.cursor.fetchall()  # tuples, or sqlite3.Row (unpacks alike)
-        if not rows:
-            return
-        yield rows
-        if len(rows) < page_size:
-            return
-        after = (rows[-1][2], rows[-1][0])
 
 
 # --- the job -----------------------------------------------------------------------------------------
@@ -233,30 +208,19 @@ class ExpiryJob:
     def __init__(
         self,
         app: JawazatApplication,
-        people: PeopleView,
         *,
+        calendar: PassportCalendar,
+        catch_up: Callable[[], object],
         rules: ExpiryRules,
         batch_size: int = 1000,
-        projection_batch_size: int = 1000,
     ) -> None:
         self.app = app
-        self.people = people
+        self.calendar = calendar
+        self.catch_up = catch_up  # brings the people view (the calendar) up to the store's head
         self.rules = rules
         self.batch_size = batch_size
-        self.projection_batch_size = projection_batch_size
         # Reads come in larger pages than saves: a page read costs a round trip, a save a transaction.
         self.read_page = max(batch_size, READ_PAGE)
-
-    @classmethod
-    def from_container(cls, container: Container) -> ExpiryJob:
-        settings = container.settings
-        return cls(
-            container.app,
-            container.read_models.people,
-            rules=ExpiryRules.from_settings(settings),
-            batch_size=settings.expiry_batch_size,
-            projection_batch_size=settings.projection_batch_size,
-        )
 
     def run(self, *, today: date, stop: threading.Event | None = None) -> ExpiryReport:
         """Catch the people view up, then record every event due today; safe to repeat at will."""
@@ -276,10 +240,9 @@ class ExpiryJob:
 
     def catch_up_view(self) -> None:
         """Bring the people view up to the store's head (another process may be draining it too)."""
-        follower = Follower(self.app, self.people, batch_size=self.projection_batch_size)
         for attempt in range(MAX_DRAIN_ATTEMPTS):
             try:
-                follower.drain()
+                self.catch_up()
                 return
             except IntegrityError:
                 # A worker recorded the same batch first; its rows stand and ours rolled back.
@@ -290,7 +253,7 @@ class ExpiryJob:
         """Pages of the calendar window with what each page's passports are owed today (reads only)."""
         owed = self.rules.owed_by_date(today)
         first, last = self.rules.window(today)
-        for rows in scan_calendar(self.people.db, first=first, last=last, page_size=self.read_page):
+        for rows in self.calendar.pages(first=first, last=last, page_size=self.read_page):
             # `Owed` is the tail of a `Due`; tuple.__new__ skips NamedTuple's Python-level constructor,
             # which would be half the scan's own CPU when a million passports are owed something.
             due = [
@@ -357,7 +320,7 @@ class Page:
     due: list[Due]
 
 
-def holds_passport(person: Any, item: Due) -> bool:
+def holds_passport(person: Aggregate | None, item: Due) -> bool:
     """Whether the person's record still holds the passport the view showed (not renewed since)."""
     return (
         isinstance(person, Person)

@@ -15,21 +15,12 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    ValidationInfo,
 )
 
-from jawazat_events.domain.identifiers import parse_id_number, parse_unified_number
 from jawazat_events.domain.reference import ISO_ALPHA3, VISA_STATUSES, VISA_TYPES
+from jawazat_events.services.fields import IdNumber, UnifiedNumber
 
 ENGINE_MADE_TYPES = ("passport_expiry_approaching", "passport_expired")
-
-
-def _id_number(value: str, info: ValidationInfo) -> str:
-    return parse_id_number(value, field=info.field_name or "id_number")
-
-
-def _unified(value: str, info: ValidationInfo) -> str:
-    return parse_unified_number(value, field=info.field_name or "unified number")
 
 
 def _nationality(value: str) -> str:
@@ -53,8 +44,6 @@ def _source_event_id(value: str) -> str:
 
 
 SourceEventId = Annotated[Text, AfterValidator(_source_event_id)]
-IdNumber = Annotated[str, AfterValidator(_id_number)]
-UnifiedNumber = Annotated[str, AfterValidator(_unified)]
 Nationality = Annotated[str, AfterValidator(_nationality)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -25,10 +26,17 @@ from jawazat_events.domain.identifiers import person_id, subscription_id
 from jawazat_events.domain.person import Person
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.services import feed
-from jawazat_events.services.application import JawazatApplication
-from jawazat_events.store import EventKey
+from jawazat_events.services.application import EventKey, JawazatApplication
 
-Status = Literal["accepted", "duplicate", "rejected"]
+
+class LineStatus(StrEnum):
+    """What became of one feed line: stored, already stored, or refused (with the reason)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
 MAX_BATCH_ATTEMPTS = 20
 
 
@@ -37,14 +45,14 @@ class LineResult:
     """What became of one feed line (or one item of a posted batch)."""
 
     line: int
-    status: Status
+    status: LineStatus
     event_id: str | None = None
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "line": self.line,
-            "status": self.status,
+            "status": self.status.value,
             "event_id": self.event_id,
         }
         if self.reason is not None:
@@ -63,11 +71,11 @@ class IngestReport:
     accepted_by_type: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: LineResult, event_type: str | None = None) -> None:
-        if result.status == "accepted":
+        if result.status == LineStatus.ACCEPTED:
             self.accepted += 1
             if event_type:
                 self.accepted_by_type[event_type] = self.accepted_by_type.get(event_type, 0) + 1
-        elif result.status == "duplicate":
+        elif result.status == LineStatus.DUPLICATE:
             self.duplicate += 1
         else:
             self.rejected += 1
@@ -161,22 +169,24 @@ class Ingestor:
         seen: set[str] = set()
         for line, event in batch:
             if isinstance(event, str):
-                results.append((LineResult(line, "rejected", None, event), None))
+                results.append((LineResult(line, LineStatus.REJECTED, None, event), None))
                 continue
             if event.event_id in stored or event.event_id in seen:
-                results.append((LineResult(line, "duplicate", event.event_id), event.type))
+                results.append((LineResult(line, LineStatus.DUPLICATE, event.event_id), event.type))
                 continue
             try:
                 changed = apply_event(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
-                results.append((LineResult(line, "rejected", event.event_id, str(error)), event.type))
+                results.append(
+                    (LineResult(line, LineStatus.REJECTED, event.event_id, str(error)), event.type)
+                )
                 continue
             seen.add(event.event_id)
             person = changed[0]
             keys.append((event.event_id, person.id, person.version))
             for aggregate in changed:
                 touched[aggregate.id] = aggregate
-            results.append((LineResult(line, "accepted", event.event_id), event.type))
+            results.append((LineResult(line, LineStatus.ACCEPTED, event.event_id), event.type))
         if touched:
             self.app.save_keyed(list(touched.values()), keys)
         return results

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,9 @@ from pydantic import AwareDatetime
 
 from jawazat_events.api.deps import CurrentEstablishment, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
-from jawazat_events.api.schemas import AlertList, AlertOut, AlertStatus, IdNumber
+from jawazat_events.api.schemas import AlertList, AlertOut, IdNumber
+from jawazat_events.domain.delivery import AlertStatus
+from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.queries import list_alerts
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=responses(*AUTHENTICATED))
@@ -34,7 +35,7 @@ def read_alerts(
         establishment=establishment,
         id_number=id_number,
         status=status,
-        since=since.astimezone(UTC).isoformat() if since else None,
+        since=utc_iso(since) if since else None,
         limit=limit,
     )
     return AlertList(items=[AlertOut.model_validate(row) for row in rows])

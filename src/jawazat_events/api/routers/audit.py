@@ -21,29 +21,15 @@ from jawazat_events.api.schemas import (
     UnifiedNumber,
     iso,
 )
-from jawazat_events.services.audit.records import event_type, jsonable
-from jawazat_events.services.audit.subscriptions import subscriptions_at as audit_subscriptions_at
-from jawazat_events.services.audit.timeline import person_timeline as audit_person_timeline
+from jawazat_events.domain.event_fields import own_fields
+from jawazat_events.services.audit.records import event_type
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=responses(*AUTHENTICATED))
-
-# Stored fields that are never shown, whoever asks: hashes of keys and tokens.
-_SECRET_SUFFIX = "_hash"
-_LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 At = Annotated[
     AwareDatetime | None,
     Query(description="as known at this time (ISO 8601 with offset); now when left out"),
 ]
-
-
-def event_fields(event: Any) -> dict[str, Any]:
-    """The event's fields, JSON-ready, without the library's bookkeeping or any stored hash."""
-    return {
-        key: jsonable(value)
-        for key, value in vars(event).items()
-        if key not in _LIBRARY_FIELDS and not key.endswith(_SECRET_SUFFIX)
-    }
 
 
 @router.get("/events", response_model=AuditEventPage, summary="Stored events in recording order")
@@ -79,7 +65,7 @@ def stored_events(
                 originator_id=str(event.originator_id),
                 version=event.originator_version,
                 recorded_at=event.timestamp.isoformat(),
-                fields=event_fields(event),
+                fields=own_fields(event),
             )
         )
     return AuditEventPage(items=items, next_after=items[-1].position if items else after)
@@ -97,7 +83,7 @@ def person_timeline(
     at: At = None,
 ) -> JSONResponse:
     """Events in business-time order, as recorded by `at`; 404 for an ID number never registered."""
-    return JSONResponse(jsonable_encoder(audit_person_timeline(container, id_number, at)))
+    return JSONResponse(jsonable_encoder(container.audit.person_timeline(id_number, at)))
 
 
 @router.get(
@@ -113,6 +99,6 @@ def subscriptions_at(
 ) -> JSONResponse:
     """The subscriptions in force at `at` (now when left out); 404 for an establishment never registered."""
     container.establishments.defaults(unified)
-    items = audit_subscriptions_at(container, unified, at)
+    items = container.audit.subscriptions_at(unified, at)
     body = {"unified_number": unified, "at": iso(at), "items": items}
     return JSONResponse(jsonable_encoder(body))

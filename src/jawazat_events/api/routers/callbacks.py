@@ -61,10 +61,8 @@ async def twilio_status(request: Request, state: State) -> Response:
     except UnicodeDecodeError:
         raise HTTPException(status_code=403, detail="the body is not a Twilio form") from None
     params: dict[str, str] = dict(parse_qsl(text, keep_blank_values=True))
-    delivery = state.container.delivery
-    accepted = await run_in_threadpool(
-        delivery.handle_twilio_callback, params, called_url(request, state), signature
-    )
+    callbacks = state.container.twilio_callbacks
+    accepted = await run_in_threadpool(callbacks.handle, params, called_url(request, state), signature)
     if not accepted:
         raise HTTPException(status_code=403, detail="the Twilio signature does not verify")
     return Response(status_code=204)

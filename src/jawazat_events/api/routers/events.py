@@ -10,7 +10,7 @@ from jawazat_events.api.deps import SourceSystem, State
 from jawazat_events.api.errors import AUTHENTICATED, responses
 from jawazat_events.api.metrics import record_ingest
 from jawazat_events.api.schemas import EventResult, EventsBatch, IngestOut
-from jawazat_events.services.ingest import parse_items
+from jawazat_events.services.ingest import LineStatus, parse_items
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=responses(*AUTHENTICATED))
 
@@ -42,7 +42,7 @@ def post_events(body: EventsBatch, caller: SourceSystem, state: State) -> Ingest
         )
         for r, _ in outcomes
     ]
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    counts = {status.value: 0 for status in LineStatus}
     for result in results:
         counts[result.status] += 1
     return IngestOut(results=results, **counts)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from jawazat_events.services.audit.records import event_type, occurred_at, own_fields
+from jawazat_events.domain.event_fields import IDENTITY_FIELDS, own_fields
+from jawazat_events.services.audit.records import event_type, occurred_at
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (
@@ -41,7 +42,7 @@ def export_record(position: int, event: Any) -> dict[str, Any]:
         "occurred_at": occurred_at(event),
         "originator_id": str(event.originator_id),
         "originator_version": event.originator_version,
-        "fields": own_fields(event),
+        "fields": own_fields(event, besides=IDENTITY_FIELDS),
     }
 
 

@@ -7,28 +7,22 @@ created by then with the attempts made by then, and the sponsorship periods as k
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
+from jawazat_events.domain.delivery import STATUS_AFTER, AlertStatus
 from jawazat_events.domain.errors import NotRegistered
+from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
 from jawazat_events.domain.identifiers import parse_id_number, person_id
+from jawazat_events.domain.moments import utc_moment
 from jawazat_events.domain.person import Person, PersonEvent
-from jawazat_events.services.audit.records import utc_moment
-
-# What an attempt's outcome (or a provider's confirmation) leaves the alert's status at.
-_STATUS_AFTER = {
-    "sent": "sent",
-    "retry": "retrying",
-    "unknown": "retrying",
-    "failed": "failed",
-    "dead_letter": "dead_letter",
-    "delivered": "delivered",
-}
+from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.ports import AlertLedger
 
 
-def recorded_events(container: Any, id_number: str, at: datetime | None) -> list[PersonEvent]:
+def recorded_events(app: JawazatApplication, id_number: str, at: datetime | None) -> list[PersonEvent]:
     """The person's stored events in recording order, up to recorded time `at` (all when None)."""
-    events = [e for e in container.app.events.get(person_id(id_number)) if isinstance(e, PersonEvent)]
+    events = [e for e in app.events.get(person_id(id_number)) if isinstance(e, PersonEvent)]
     if at is not None:
         events = [e for e in events if e.timestamp <= at]
     if not events:
@@ -38,10 +32,7 @@ def recorded_events(container: Any, id_number: str, at: datetime | None) -> list
 
 
 def _event_entry(event: PersonEvent) -> dict[str, Any]:
-    from jawazat_events.projections.fanout import event_fields
-
-    fields = event_fields(event)
-    fields.pop("originator_topic", None)  # the library's bookkeeping on a first event, not a field
+    fields = own_fields(event, besides=PERSON_FACTS_BESIDES)
     return {
         "event_id": event.event_id,
         "type": event.contract_type,
@@ -71,31 +62,37 @@ def alert_as_of(alert: dict[str, Any], at: datetime | None) -> dict[str, Any]:
     if at is None:
         return alert
     attempts = [a for a in alert["attempts"] if datetime.fromisoformat(a["at"]) <= at]
-    status = "pending"
+    status = AlertStatus.PENDING
     for attempt in attempts:
-        status = _STATUS_AFTER.get(attempt["outcome"], status)
+        status = STATUS_AFTER.get(attempt["outcome"], status)
     return {**alert, "attempts": attempts, "status": status}
 
 
-def _alerts(container: Any, id_number: str, at: datetime | None) -> list[dict[str, Any]]:
-    from jawazat_events.projections.queries import list_alerts
-
-    alerts = list_alerts(container.read_models.db, id_number=id_number)
+def _alerts(ledger: AlertLedger, id_number: str, at: datetime | None) -> list[dict[str, Any]]:
+    alerts = ledger.alerts(id_number=id_number)
     if at is not None:
         alerts = [a for a in alerts if datetime.fromisoformat(a["created_at"]) <= at]
     return [alert_as_of(a, at) for a in alerts]
 
 
-def person_timeline(container: Any, id_number: str, at: datetime | None = None) -> dict[str, Any]:
-    """The contract's audit timeline of one person (raises `NotRegistered` for an unknown ID number)."""
+def person_timeline(
+    app: JawazatApplication,
+    alerts: AlertLedger,
+    id_number: str,
+    at: datetime | None = None,
+    *,
+    zone: tzinfo,
+) -> dict[str, Any]:
+    """The audit timeline of one person (raises `NotRegistered` for an unknown ID number); a time without
+    offset is read in the business time zone `zone`."""
     number = parse_id_number(id_number)
-    moment = utc_moment(at, container.settings.zone) if at is not None else None
-    events = recorded_events(container, number, moment)
+    moment = utc_moment(at, zone) if at is not None else None
+    events = recorded_events(app, number, moment)
     by_business_time = sorted(events, key=lambda e: (e.occurred_at, e.timestamp, e.originator_version))
     return {
         "id_number": number,
         "at": moment.isoformat() if moment is not None else None,
         "events": [_event_entry(e) for e in by_business_time],
-        "alerts": _alerts(container, number, moment),
+        "alerts": _alerts(alerts, number, moment),
         "sponsorships": _sponsorships(events),
     }

@@ -1,4 +1,10 @@
-"""Helpers for the ingest tests: feed lines, running an ingest, reading back what the store holds."""
+"""Test helpers (no tests here): feed items, running an ingest, reading back what the store holds, the CLI.
+
+Beside them: `stores` (throw-away databases, fresh containers, the fixed clock), `servers` (loopback SMTP
+and Twilio), `api` (the HTTP API's world), `audit` (the auditors' scenario), `delivery` (the delivery
+world), `expiry` (people with passports), `reference` (the alert rule's reference model). Fixtures live in
+the `conftest.py` files beside the tests that use them.
+"""
 
 from __future__ import annotations
 

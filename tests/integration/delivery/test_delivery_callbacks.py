@@ -1,5 +1,5 @@
 """Twilio status callbacks on each backend: an SMS sent through the loopback Twilio, then signed (or forged)
-callbacks handed to `container.delivery.handle_twilio_callback`, checked in the alert and in the store."""
+callbacks handed to `container.twilio_callbacks.handle`, checked in the alert and in the store."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from jawazat_events.domain.delivery import AlertDelivery
-from tests.integration.test_delivery import (
+from tests.support import crossing
+from tests.support.delivery import (
     CALLBACK_URL,
     EN_MOBILE,
     PERSON_EN,
     SPONSOR_EN,
     World,
     assert_history_is_the_record,
-    make_world,  # noqa: F401  (the fixture this module's fixture builds on)
 )
-from tests.servers import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM
-from tests.support import crossing
+from tests.support.servers import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 @pytest.fixture
-def sent_sms(make_world: Callable[..., World]) -> tuple[World, str]:  # noqa: F811
+def sent_sms(make_world: Callable[..., World]) -> tuple[World, str]:
     """A world with one SMS alert sent through the loopback Twilio; its message SID."""
     world = make_world()
     world.subscribe(SPONSOR_EN, PERSON_EN, mobile=EN_MOBILE)
@@ -61,7 +60,7 @@ def sign(params: dict[str, str], *, token: str = TWILIO_AUTH_TOKEN, url: str = C
 def deliver(world: World, params: dict[str, str], signature: str | None = None) -> bool:
     """Hand a callback to delivery as the API route does (URL, form parameters, X-Twilio-Signature)."""
     return bool(
-        world.container.delivery.handle_twilio_callback(
+        world.container.twilio_callbacks.handle(
             params, CALLBACK_URL, sign(params) if signature is None else signature
         )
     )

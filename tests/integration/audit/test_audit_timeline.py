@@ -10,16 +10,8 @@ import pytest
 
 from jawazat_events.bootstrap import Container
 from jawazat_events.domain.errors import InvalidValue, NotRegistered
-from jawazat_events.services.audit.timeline import person_timeline
-from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
-    A_EMAIL,
-    A_MOBILE,
-    World,
-    audited_fixture,
-    store_mode_fixture,
-    world_fixture,
-)
 from tests.support import RESIDENT, SPONSOR_A, SPONSOR_B, VISITOR
+from tests.support.audit import A_EMAIL, A_MOBILE, World
 
 
 def ids(timeline: dict[str, Any]) -> list[str]:
@@ -31,7 +23,7 @@ def alerted(timeline: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def test_every_event_in_business_time_order_with_recorded_time(audited: Container, world: World) -> None:
-    timeline = person_timeline(audited, RESIDENT, None)
+    timeline = audited.audit.person_timeline(RESIDENT, None)
     assert set(timeline) == {"id_number", "at", "events", "alerts", "sponsorships"}
     assert (timeline["id_number"], timeline["at"]) == (RESIDENT, None)
     assert ids(timeline) == ["e-reg", "e-c0", "e-c1", "e-r1", "e-c3", "e-t1", "e-c2"]
@@ -44,7 +36,7 @@ def test_every_event_in_business_time_order_with_recorded_time(audited: Containe
 
 
 def test_events_carry_their_contract_type_and_own_fields(audited: Container, world: World) -> None:
-    events = {e["event_id"]: e for e in person_timeline(audited, RESIDENT, None)["events"]}
+    events = {e["event_id"]: e for e in audited.audit.person_timeline(RESIDENT, None)["events"]}
     assert events["e-c1"] == {
         "event_id": "e-c1",
         "type": "border_crossing",
@@ -62,7 +54,7 @@ def test_events_carry_their_contract_type_and_own_fields(audited: Container, wor
 
 
 def test_alerts_it_caused_with_each_attempt(audited: Container, world: World) -> None:
-    timeline = person_timeline(audited, RESIDENT, None)
+    timeline = audited.audit.person_timeline(RESIDENT, None)
     assert alerted(timeline) == sorted(
         [(e, SPONSOR_A, ch) for e in ("e-c1", "e-r1", "e-c0", "e-c3") for ch in ("email", "sms")]
         + [("e-c2", SPONSOR_B, "email")]
@@ -90,7 +82,7 @@ def test_alerts_it_caused_with_each_attempt(audited: Container, world: World) ->
 
 
 def test_sponsorship_periods(audited: Container, world: World) -> None:
-    assert person_timeline(audited, RESIDENT, None)["sponsorships"] == [
+    assert audited.audit.person_timeline(RESIDENT, None)["sponsorships"] == [
         {"sponsor": SPONSOR_A, "from": None, "until": "2025-06-01T09:00:00+03:00"},
         {"sponsor": SPONSOR_B, "from": "2025-06-01T09:00:00+03:00", "until": None},
     ]
@@ -98,12 +90,12 @@ def test_sponsorship_periods(audited: Container, world: World) -> None:
 
 def test_at_shows_only_what_was_recorded_by_then(audited: Container, world: World) -> None:
     # e-c0 happened before e-c1 in business time, but was recorded after `delivered`: absent then.
-    then = person_timeline(audited, RESIDENT, world.delivered)
+    then = audited.audit.person_timeline(RESIDENT, world.delivered)
     assert then["at"] == world.delivered.isoformat()
     assert ids(then) == ["e-reg", "e-c1", "e-r1"]
     assert alerted(then) == [(e, SPONSOR_A, ch) for e in ("e-c1", "e-r1") for ch in ("email", "sms")]
     assert then["sponsorships"] == [{"sponsor": SPONSOR_A, "from": None, "until": None}]
-    assert ids(person_timeline(audited, RESIDENT, world.late_recorded)) == [
+    assert ids(audited.audit.person_timeline(RESIDENT, world.late_recorded)) == [
         "e-reg",
         "e-c0",
         "e-c1",
@@ -113,24 +105,24 @@ def test_at_shows_only_what_was_recorded_by_then(audited: Container, world: Worl
 
 def test_at_shows_alerts_as_they_stood_then(audited: Container, world: World) -> None:
     # Made, not yet sent: pending without attempts, although they were sent since.
-    made = person_timeline(audited, RESIDENT, world.fanned_out)
+    made = audited.audit.person_timeline(RESIDENT, world.fanned_out)
     assert {(a["status"], len(a["attempts"])) for a in made["alerts"]} == {("pending", 0)}
-    sent = person_timeline(audited, RESIDENT, world.delivered)
+    sent = audited.audit.person_timeline(RESIDENT, world.delivered)
     assert {(a["status"], len(a["attempts"])) for a in sent["alerts"]} == {("sent", 1)}
 
 
 def test_sponsorships_as_known_then(audited: Container, world: World) -> None:
-    assert person_timeline(audited, RESIDENT, world.late_recorded)["sponsorships"] == [
+    assert audited.audit.person_timeline(RESIDENT, world.late_recorded)["sponsorships"] == [
         {"sponsor": SPONSOR_A, "from": None, "until": None}
     ]
-    assert len(person_timeline(audited, RESIDENT, world.transferred)["sponsorships"]) == 2
+    assert len(audited.audit.person_timeline(RESIDENT, world.transferred)["sponsorships"]) == 2
 
 
 def test_unknown_people_and_people_unknown_then(audited: Container, world: World) -> None:
     with pytest.raises(NotRegistered):
-        person_timeline(audited, VISITOR, None)
+        audited.audit.person_timeline(VISITOR, None)
     before = world.registered.replace(year=world.registered.year - 1)
     with pytest.raises(NotRegistered):
-        person_timeline(audited, RESIDENT, before)
+        audited.audit.person_timeline(RESIDENT, before)
     with pytest.raises(InvalidValue):
-        person_timeline(audited, "12345", None)
+        audited.audit.person_timeline("12345", None)

@@ -8,173 +8,37 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 
-from jawazat_events.bootstrap import Container, bootstrap
-from jawazat_events.domain.delivery import AlertDelivery
-from jawazat_events.generate import luhn_complete
-from jawazat_events.projections.queries import list_alerts
 from jawazat_events.subscribers.gsm import UCS2_LIMIT, is_gsm7, ucs2_units
-from jawazat_events.worker import Worker, WorkerSummary
-from tests.servers import (
-    TWILIO_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN,
+from jawazat_events.worker import Worker
+from tests.support import crossing
+from tests.support.delivery import (
+    AR_EMAIL,
+    AR_MOBILE,
+    CALLBACK_URL,
+    EN_EMAIL,
+    EN_MOBILE,
+    PERSON_AR,
+    PERSON_EN,
+    SPONSOR_AR,
+    SPONSOR_EN,
+    World,
+    assert_history_is_the_record,
+)
+from tests.support.servers import (
     TWILIO_FROM,
-    FakeTwilio,
-    LoopbackSmtp,
-    Received,
-    running_smtp,
-    running_twilio,
     twilio_error,
 )
-from tests.support import crossing, ingest, line, registration
 
 # twilio 9.13's async client still hands aiohttp a BasicAuth object: the library's to change, not ours.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"
 )
-
-SPONSOR_EN = "7001234567"  # an establishment that reads English
-SPONSOR_AR = "7007654321"  # one that reads Arabic
-PERSON_EN = "2000000006"
-PERSON_AR = luhn_complete("210987654")
-EN_EMAIL, EN_MOBILE = "hr@amal.example", "+966501234567"
-AR_EMAIL, AR_MOBILE = "mail@alnoor.example", "+966559876543"
-CALLBACK_URL = "https://notify.jawazat.example/v1/callbacks/twilio"
-
-
-@dataclass
-class World:
-    """The wired product on a fresh store, its two establishments and people, and the loopback servers."""
-
-    container: Container
-    smtp: LoopbackSmtp
-    twilio: FakeTwilio
-    worker: Worker
-
-    # --- driving ---------------------------------------------------------------------------------
-
-    def post(self, *items: dict[str, Any]) -> None:
-        """Ingest feed items, as a source system would; every one must be accepted."""
-        _, report = ingest(self.container, [line(item) for item in items])
-        assert report.rejected == 0, report.rejections
-
-    def subscribe(self, unified: str, id_number: str, **contacts: str) -> None:
-        self.container.establishments.subscribe(
-            unified, id_number, notification_types=["entry_exit", "visa"], **contacts
-        )
-
-    def run(self) -> WorkerSummary:
-        """One `Worker.run_once()`: projections, then delivery of everything due now."""
-        return self.worker.run_once()
-
-    def run_until(self, done: Callable[[], bool], *, timeout: float = 15.0) -> int:
-        """Run the worker again and again (retries come due quickly) until `done()`; returns the runs."""
-        runs = 0
-        deadline = time.monotonic() + timeout
-        while not done():
-            assert time.monotonic() < deadline, f"not done after {runs} runs: {self.alerts()}"
-            time.sleep(0.02)
-            self.run()
-            runs += 1
-        return runs
-
-    # --- reading ---------------------------------------------------------------------------------
-
-    def alerts(self, **filters: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = list_alerts(self.container.read_models.db, **filters)
-        return found
-
-    def alert(self, event_id: str, channel: str) -> dict[str, Any]:
-        [found] = [a for a in self.alerts() if a["event_id"] == event_id and a["channel"] == channel]
-        return found
-
-    def status(self, event_id: str, channel: str) -> str:
-        return str(self.alert(event_id, channel)["status"])
-
-    def stored_attempts(self, alert_id: str) -> list[AlertDelivery.Attempted]:
-        """The Attempted events of the alert's AlertDelivery aggregate, read from the store."""
-        events = self.container.app.events.get(UUID(alert_id))
-        return [e for e in events if isinstance(e, AlertDelivery.Attempted)]
-
-    def emails(self) -> dict[str, EmailMessage]:
-        """Messages at the SMTP server by Message-ID (each Message-ID must have arrived once)."""
-        messages = self.smtp.handler.messages()
-        counts = Counter(str(m["Message-ID"]) for m in messages)
-        assert set(counts.values()) <= {1}, counts
-        return {str(m["Message-ID"]): m for m in messages}
-
-    def sms_by_sid(self) -> dict[str, Received]:
-        return {r.sid: r for r in self.twilio.sent() if r.sid}
-
-
-def assert_history_is_the_record(world: World, alert: dict[str, Any]) -> None:
-    """The alert's history is its AlertDelivery events in the store, in order: each attempt (numbered
-    from 1) and each provider report, and nothing else."""
-    stored = world.stored_attempts(alert["alert_id"])
-    assert [e.attempt for e in stored] == list(range(1, len(stored) + 1))
-    record: list[tuple[str, str, str | None]] = []
-    for event in world.container.app.events.get(UUID(alert["alert_id"])):
-        if isinstance(event, AlertDelivery.Attempted):
-            record.append((event.outcome, event.detail, event.provider_id))
-        elif isinstance(event, AlertDelivery.Confirmed):
-            record.append((event.status, event.detail, None))
-    assert [(a["outcome"], a["detail"], a.get("provider_id")) for a in alert["attempts"]] == record
-
-
-@pytest.fixture
-def make_world(database_url: str, tmp_path: Path) -> Iterator[Callable[..., World]]:
-    """`make_world(**settings)`: the product with SMTP and Twilio on loopback, both establishments set up."""
-    made: list[World] = []
-    with running_smtp() as smtp, running_twilio() as twilio:
-
-        def make(**settings: Any) -> World:
-            defaults: dict[str, Any] = {
-                "database_url": database_url,
-                "smtp_url": smtp.url,
-                "twilio_account_sid": TWILIO_ACCOUNT_SID,
-                "twilio_auth_token": TWILIO_AUTH_TOKEN,
-                "twilio_from": TWILIO_FROM,
-                "twilio_api_base": twilio.url,
-                "twilio_status_callback_url": CALLBACK_URL,
-                "retry_base_seconds": 0.01,
-                "outbox_dir": tmp_path / "outbox",
-            }
-            container = bootstrap(**(defaults | settings))
-            world = World(container, smtp, twilio, Worker(container))
-            made.append(world)
-            establishments = container.establishments
-            establishments.register(
-                unified_number=SPONSOR_EN,
-                name="Al Amal Contracting",
-                email=EN_EMAIL,
-                mobile=EN_MOBILE,
-                language="en",
-            )
-            establishments.register(
-                unified_number=SPONSOR_AR, name="مؤسسة النور للمقاولات", mobile="0500000000", language="ar"
-            )
-            world.post(
-                registration("reg-en", id_number=PERSON_EN, sponsor=SPONSOR_EN),
-                registration("reg-ar", id_number=PERSON_AR, sponsor=SPONSOR_AR, passport_number="P7654321")
-                | {"name_ar": "راجيش كومار", "name_en": "Rajesh Kumar"},
-            )
-            return world
-
-        try:
-            yield make
-        finally:
-            for world in made:
-                world.worker.close()
-                world.container.close()
 
 
 def visa_issued(event_id: str, id_number: str) -> dict[str, Any]:
@@ -431,7 +295,7 @@ def test_a_claim_left_by_a_dead_worker_is_resent_after_its_lease_with_an_unknown
     Worker(world.container, deliver=False).run_once()
     delivery = world.container.delivery
     # A worker that claimed the alert and died before recording anything.
-    [claimed] = delivery._claim(10)
+    [claimed] = delivery.claim(10)
     assert not claimed.stale
 
     assert delivery.deliver_due().claimed == 0  # the lease still holds: nobody sends it

@@ -12,9 +12,8 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from jawazat_events.audit import chain
 from jawazat_events.bootstrap import Container, bootstrap
-from jawazat_events.services.audit.timeline import person_timeline
-from tests.integration.test_audit_scenario import TEST_KEY, audit_container, build_world
 from tests.support import RESIDENT, notifications
+from tests.support.audit import TEST_KEY, audit_container, build_world
 
 # What the scenario's states say in clear: an ID number, an Arabic name, an e-mail address, a field name.
 SECRETS = (RESIDENT.encode(), "محمد علي".encode(), b"hr@amal.example", b"passport_number")
@@ -67,7 +66,7 @@ def test_reading_without_the_right_key_fails(encrypted: Container, tmp_path: Pat
     wired = other(encrypted, tmp_path, **({"cipher_key": key} if key else {}))
     try:
         with pytest.raises(MapperDeserialisationError):
-            person_timeline(wired, RESIDENT, None)
+            wired.audit.person_timeline(RESIDENT, None)
     finally:
         wired.close()
 
@@ -75,6 +74,6 @@ def test_reading_without_the_right_key_fails(encrypted: Container, tmp_path: Pat
 def test_the_key_reads_its_store(encrypted: Container, tmp_path: Path) -> None:
     again = other(encrypted, tmp_path, cipher_key=TEST_KEY)
     try:
-        assert person_timeline(again, RESIDENT, None) == person_timeline(encrypted, RESIDENT, None)
+        assert again.audit.person_timeline(RESIDENT, None) == encrypted.audit.person_timeline(RESIDENT, None)
     finally:
         again.close()

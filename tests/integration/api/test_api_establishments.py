@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from jawazat_events.bootstrap import Container
-from tests.integration.test_api_support import (
-    BACKENDS,
+from tests.support.api import (
     CITIZEN,
     RESIDENT,
     SPONSOR_A,
@@ -16,26 +12,11 @@ from tests.integration.test_api_support import (
     UNKNOWN_PERSON,
     VISITOR,
     ApiWorld,
-    api_world,
     crossing,
     problems,
-    seeded_world,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def world(container: Container) -> Iterator[ApiWorld]:
-    with api_world(container) as built:
-        yield built
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
-    """One store per backend for the table-driven refusals (they change nothing)."""
-    with seeded_world(request.param, tmp_path_factory.mktemp("api")) as built:
-        yield built
 
 
 # --- POST /v1/subscriptions --------------------------------------------------------------------------

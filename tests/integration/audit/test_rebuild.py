@@ -10,20 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from jawazat_events.audit.rebuild import MARKERS, RebuildRefused, rebuild
+from jawazat_events.audit.rebuild import RebuildRefused
 from jawazat_events.bootstrap import Container
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.errors import DomainError, NotSubscribed
 from jawazat_events.generate import FeedGenerator, establishment_numbers
 from jawazat_events.projections.queries import list_alerts
-from tests.integration.test_audit_scenario import (  # noqa: F401  (fixtures)
-    audit_container,
-    audited_fixture,
-    build_world,
-    run_worker,
-    store_mode_fixture,
-)
+from jawazat_events.projections.tables import REBUILD_MARKERS
 from tests.support import ingest, notifications
+from tests.support.audit import audit_container, build_world, run_worker
 
 # The delivery lease (who holds an alert right now, until when) is the only state not derived from events.
 VOLATILE = {"alerts": {"claimed_by", "claimed_until"}}
@@ -99,7 +94,7 @@ def test_a_rebuild_gives_identical_read_models(live: Container) -> None:
     before = digest(live)
     assert before["alerts"][0] > 50 and before["people"][0] > PEOPLE
     assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent", "pending"}
-    report = rebuild(live)
+    report = live.rebuilder.rebuild()
     assert report.rebuilt == ["subscription_index", "people", "fanout"]
     assert report.head == live.app.recorder.max_notification_id()
     assert digest(live) == before
@@ -107,12 +102,15 @@ def test_a_rebuild_gives_identical_read_models(live: Container) -> None:
 
 def test_rebuilding_one_read_model_leaves_the_others(clear_live: Container) -> None:
     before = digest(clear_live)
-    assert rebuild(clear_live, ["fanout"]).rebuilt == ["fanout"]
+    assert clear_live.rebuilder.rebuild(["fanout"]).rebuilt == ["fanout"]
     assert digest(clear_live) == before
-    assert rebuild(clear_live, ["people", "subscription_index"]).rebuilt == ["subscription_index", "people"]
+    assert clear_live.rebuilder.rebuild(["people", "subscription_index"]).rebuilt == [
+        "subscription_index",
+        "people",
+    ]
     assert digest(clear_live) == before
     with pytest.raises(ValueError, match="unknown projection"):
-        rebuild(clear_live, ["nope"])
+        clear_live.rebuilder.rebuild(["nope"])
 
 
 def test_sent_alerts_are_not_sent_again(live: Container) -> None:
@@ -122,7 +120,7 @@ def test_sent_alerts_are_not_sent_again(live: Container) -> None:
     files = sorted(p.name for p in outbox.iterdir())
     attempts = _delivery_events(live)
     before = digest(live)
-    rebuild(live)
+    live.rebuilder.rebuild()
     assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent"}
     run_worker(live)
     assert sorted(p.name for p in outbox.iterdir()) == files
@@ -141,15 +139,15 @@ def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
             raise Stop
 
     with pytest.raises(Stop):
-        rebuild(clear_live, batch_size=50, progress=stop_after_two)
+        clear_live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
     assert digest(clear_live) != before
     with clear_live.read_models.db.reading() as sql:
-        assert len(sql.execute(f"SELECT * FROM {MARKERS}").fetchall()) == 3
-    report = rebuild(clear_live, batch_size=50)
+        assert len(sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall()) == 3
+    report = clear_live.rebuilder.rebuild(batch_size=50)
     assert (report.rebuilt, report.resumed) == ([], ["subscription_index", "people", "fanout"])
     assert digest(clear_live) == before
     with clear_live.read_models.db.reading() as sql:
-        assert sql.execute(f"SELECT * FROM {MARKERS}").fetchall() == []
+        assert sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall() == []
 
 
 def _delivery_events(container: Container) -> int:
@@ -175,10 +173,10 @@ def test_a_running_worker_blocks_a_rebuild(pg_live: Container) -> None:
     try:
         worker.run_once()  # heartbeat and claims held
         with pytest.raises(RebuildRefused, match="stop"):
-            rebuild(pg_live)
+            pg_live.rebuilder.rebuild()
         with pytest.raises(RebuildRefused, match="processing"):
-            rebuild(pg_live, force=True)  # the heartbeat ignored, the claims still held
+            pg_live.rebuilder.rebuild(force=True)  # the heartbeat ignored, the claims still held
     finally:
         worker.close()
     assert isinstance(RebuildRefused("x"), DomainError)
-    assert rebuild(pg_live).rebuilt == ["subscription_index", "people", "fanout"]
+    assert pg_live.rebuilder.rebuild().rebuilt == ["subscription_index", "people", "fanout"]

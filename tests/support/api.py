@@ -1,4 +1,4 @@
-"""Helpers of the HTTP API tests (no tests here): a TestClient over a fresh store, callers and people."""
+"""Helpers of the HTTP API tests: a TestClient over a fresh store, callers and people."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from jawazat_events.api import create_app
 from jawazat_events.bootstrap import Container
 from jawazat_events.services.ingest import parse_items
 from jawazat_events.worker import Worker
-from tests.integration.conftest import fresh_container
 from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, VISITOR, crossing, registration
+from tests.support.stores import fresh_container
 
 __all__ = [
     "BACKENDS",

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from twilio.request_validator import RequestValidator
 
 from jawazat_events.bootstrap import Container
-from tests.integration.test_api_support import (
-    BACKENDS,
+from tests.support.api import (
     RESIDENT,
     SPONSOR_A,
     SPONSOR_B,
@@ -18,23 +15,9 @@ from tests.integration.test_api_support import (
     api_world,
     crossing,
     problems,
-    seeded_world,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def world(container: Container) -> Iterator[ApiWorld]:
-    with api_world(container) as built:
-        yield built
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
-    """One store per backend for the table-driven refusals (they change nothing)."""
-    with seeded_world(request.param, tmp_path_factory.mktemp("api")) as built:
-        yield built
 
 
 # --- /v1/audit/events ---------------------------------------------------------------------------------

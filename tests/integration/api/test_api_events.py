@@ -3,40 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from jawazat_events.api.metrics import observe_delivery_latency
-from jawazat_events.bootstrap import Container
-from tests.integration.test_api_support import (
-    BACKENDS,
+from tests.support import assert_stored_once
+from tests.support.api import (
     CITIZEN,
     RESIDENT,
     SPONSOR_A,
     ApiWorld,
-    api_world,
     crossing,
     problems,
     registration,
-    seeded_world,
 )
-from tests.support import assert_stored_once
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def world(container: Container) -> Iterator[ApiWorld]:
-    with api_world(container) as built:
-        yield built
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
-    """One store per backend for the table-driven refusals (they change nothing)."""
-    with seeded_world(request.param, tmp_path_factory.mktemp("api")) as built:
-        yield built
 
 
 def test_each_event_is_reported_in_order_and_stored_once(world: ApiWorld) -> None:

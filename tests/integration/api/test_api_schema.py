@@ -24,8 +24,8 @@ from schemathesis.checks import (
 
 from jawazat_events.api import create_app
 from jawazat_events.bootstrap import bootstrap
-from tests.conftest import FIXED_NOW
 from tests.support import CITIZEN, RESIDENT, SPONSOR_A, crossing, registration
+from tests.support.stores import FIXED_NOW
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

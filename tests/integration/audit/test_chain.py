@@ -17,8 +17,8 @@ from jawazat_events.audit import chain
 from jawazat_events.audit.chain import GENESIS, link_of
 from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.generate import FeedGenerator
-from tests.integration.test_audit_scenario import TEST_KEY, store_mode_fixture  # noqa: F401  (fixture)
 from tests.support import ingest
+from tests.support.audit import TEST_KEY
 
 
 class Raw:

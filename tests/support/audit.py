@@ -1,26 +1,20 @@
-"""The auditors' scenario, shared by the audit, rebuild, chain and encryption tests, and the point-in-time
-subscription tests that read it.
+"""The auditors' scenario, shared by the audit, rebuild, chain and encryption tests and the CLI's.
 
 One person's year, recorded in steps with a recorded time noted between them: registration, a subscription,
 crossings and a renewal (alerted and delivered to the outbox), a late crossing recorded after its business
 time's successors, a subscription change, a sponsorship transfer (ending the old sponsor's subscription), a
-new sponsor's subscription and a late crossing that still reaches the old sponsor. Every scenario runs on
-each backend, with the event store in clear and encrypted (`JAWAZAT_CIPHER_KEY`).
+new sponsor's subscription and a late crossing that still reaches the old sponsor.
 """
 
 from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from jawazat_events.bootstrap import Container, bootstrap
-from jawazat_events.services.audit.subscriptions import subscriptions_at
 from jawazat_events.worker import Worker
 from tests.support import (
     RESIDENT,
@@ -123,65 +117,3 @@ def audit_container(database_url: str, folder: Path, *, encrypted: bool) -> Cont
     wired = bootstrap(**overrides)
     wired.clock = lambda: datetime.now(UTC)
     return wired
-
-
-@pytest.fixture(name="store_mode", params=["clear", "encrypted"])
-def store_mode_fixture(request: pytest.FixtureRequest) -> str:
-    """Each scenario on a store in clear and on an encrypted one."""
-    return str(request.param)
-
-
-@pytest.fixture(name="audited")
-def audited_fixture(database_url: str, tmp_path: Path, store_mode: str) -> Iterator[Container]:
-    """A fresh store on each backend, in clear and encrypted."""
-    wired = audit_container(database_url, tmp_path, encrypted=store_mode == "encrypted")
-    try:
-        yield wired
-    finally:
-        wired.close()
-
-
-@pytest.fixture(name="world")
-def world_fixture(audited: Container) -> World:
-    """The scenario recorded on `audited`."""
-    return build_world(audited)
-
-
-# ------------------------------------------------------------------------- point-in-time subscriptions
-
-
-def _types(rows: list[dict[str, object]]) -> dict[object, object]:
-    return {row["id_number"]: row["notification_types"] for row in rows}
-
-
-def test_subscriptions_at_each_recorded_time(audited: Container, world: World) -> None:
-    assert subscriptions_at(audited, SPONSOR_A, world.registered) == []
-    assert _types(subscriptions_at(audited, SPONSOR_A, world.subscribed)) == {
-        RESIDENT: ["entry_exit", "passport_renewal", "visa"]
-    }
-    assert _types(subscriptions_at(audited, SPONSOR_A, world.late_recorded)) == {RESIDENT: ["entry_exit"]}
-    # The transfer ended A's subscription by itself; B subscribed afterwards.
-    assert subscriptions_at(audited, SPONSOR_A, world.transferred) == []
-    assert subscriptions_at(audited, SPONSOR_B, world.late_recorded) == []
-    assert _types(subscriptions_at(audited, SPONSOR_B, world.transferred)) == {RESIDENT: ["entry_exit"]}
-
-
-def test_subscriptions_at_keep_the_contract_shape_and_since(audited: Container, world: World) -> None:
-    (before_change,) = subscriptions_at(audited, SPONSOR_A, world.delivered)
-    (after_change,) = subscriptions_at(audited, SPONSOR_A, world.late_recorded)
-    assert set(before_change) == {"id_number", "notification_types", "mobile", "email", "since"}
-    assert (before_change["mobile"], before_change["email"]) == (A_MOBILE, A_EMAIL)
-    # A change keeps the subscription's start.
-    assert after_change["since"] == before_change["since"]
-    since = datetime.fromisoformat(str(before_change["since"]))
-    assert world.registered < since < world.subscribed
-
-
-def test_subscriptions_now_are_the_current_ones(audited: Container, world: World) -> None:
-    assert subscriptions_at(audited, SPONSOR_A, None) == []
-    assert _types(subscriptions_at(audited, SPONSOR_B, None)) == {RESIDENT: ["entry_exit"]}
-
-
-def test_subscriptions_at_a_time_without_offset_is_business_time(audited: Container, world: World) -> None:
-    local = world.late_recorded.astimezone(audited.settings.zone).replace(tzinfo=None)
-    assert _types(subscriptions_at(audited, SPONSOR_A, local)) == {RESIDENT: ["entry_exit"]}

@@ -4,13 +4,12 @@ revocation, and logs that carry request ids but no secrets or full ID numbers.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from jawazat_events.bootstrap import Container
-from tests.integration.test_api_support import (
+from tests.support.api import (
     CITIZEN,
     RESIDENT,
     SPONSOR_A,
@@ -38,12 +37,6 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", f"/v1/audit/people/{RESIDENT}/timeline", None, "auditor"),
     ("GET", f"/v1/audit/establishments/{SPONSOR_A}/subscriptions", None, "auditor"),
 ]
-
-
-@pytest.fixture
-def world(container: Container) -> Iterator[ApiWorld]:
-    with api_world(container) as built:
-        yield built
 
 
 def _call(world: ApiWorld, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

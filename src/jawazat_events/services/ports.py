@@ -1,0 +1,123 @@
+"""What the application services need from the adapters, as Protocols: the services never import an adapter.
+
+The projections implement the read-model ports (`AlertQueue`, `NameDirectory`, `AlertLedger`,
+`SubscriptionLedger`, `PassportCalendar`), the subscribers implement `MessageRenderer` (and the channels
+`services.channels.Channel`), and the composition root (`bootstrap.py`) hands each service its adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.services.channels import OutgoingMessage
+
+# --- delivery ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedAlert:
+    """An alert row as delivery reads it: who gets what about which event, and how far delivery got."""
+
+    alert_id: str
+    event_type: str
+    notification_type: str
+    id_number: str
+    establishment: str
+    channel: str
+    recipient: str
+    language: str
+    occurred_at: str  # UTC ISO 8601
+    created_at: str  # UTC ISO 8601
+    payload: str  # the event's own fields, JSON
+    attempt_count: int
+
+
+@dataclass(frozen=True)
+class ClaimedAlert:
+    """An alert this worker holds the lease on; `stale_holder` names a worker that died holding it."""
+
+    alert: QueuedAlert
+    stale_holder: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        """A previous holder died with it claimed: its send may have happened."""
+        return self.stale_holder is not None
+
+
+class AlertQueue(Protocol):
+    """The alerts read model as delivery's work queue: claims with a lease, and status updates."""
+
+    def claim(self, *, worker_id: str, now: datetime, until: datetime, limit: int) -> list[ClaimedAlert]:
+        """Lease up to `limit` due alerts to `worker_id` until `until` (nobody else gets them meanwhile)."""
+        ...
+
+    def release(self, *, worker_id: str, alert_ids: Sequence[str]) -> None:
+        """Give back claims that will not be sent now."""
+        ...
+
+    def apply(self, events: Sequence[AlertDelivery.Event]) -> None:
+        """Apply recorded delivery events to their alert rows, in one transaction (idempotent)."""
+        ...
+
+    def alert_sent_as(self, provider_id: str) -> str | None:
+        """The id of the alert a provider knows by `provider_id`, if any."""
+        ...
+
+
+class NameDirectory(Protocol):
+    """Names for messages, from the read models."""
+
+    def person_names(self, id_numbers: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(Arabic, English) names by ID number, for those the people view holds."""
+        ...
+
+    def establishment_names(self, unified_numbers: Sequence[str]) -> dict[str, str]:
+        """Current names by unified number."""
+        ...
+
+
+class MessageRenderer(Protocol):
+    """Turns an alert into the words of one message (templates live with the channels)."""
+
+    def render(
+        self, alert: QueuedAlert, *, person_names: tuple[str, str], establishment_name: str
+    ) -> OutgoingMessage:
+        """The message for this alert's channel, recipient and language; raises when it cannot be made."""
+        ...
+
+
+# --- auditors' views -----------------------------------------------------------------------------------
+
+
+class AlertLedger(Protocol):
+    """Alerts with their attempts, in the contract's JSON shape."""
+
+    def alerts(self, *, id_number: str) -> list[dict[str, Any]]:
+        """Every alert about this person, oldest first."""
+        ...
+
+
+class SubscriptionLedger(Protocol):
+    """An establishment's subscriptions as the subscription index's versions record them."""
+
+    def subscriptions_at(self, unified_number: str, at: datetime | None) -> list[dict[str, Any]]:
+        """Active subscriptions at recorded time `at` (UTC; the current ones when None)."""
+        ...
+
+
+# --- passport expiry -----------------------------------------------------------------------------------
+
+CalendarRow = tuple[str, str, str]  # (id_number, passport_number, passport_expiry_date as ISO text)
+
+
+class PassportCalendar(Protocol):
+    """Current passports by expiry date (the people view)."""
+
+    def pages(self, *, first: date, last: date, page_size: int) -> Iterator[list[CalendarRow]]:
+        """Pages of people whose passport expires in [first, last], by (expiry date, ID number)."""
+        ...

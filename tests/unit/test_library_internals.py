@@ -1,0 +1,69 @@
+"""The eventsourcing internals the product relies on (`library_internals.PINNED_SHAPES`) still have the shape
+it relies on: an upgrade that renames, removes or re-shapes one fails here, naming it, instead of failing
+deep inside ingest or a projection."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from importlib.metadata import version
+
+import pytest
+
+from jawazat_events.library_internals import PINNED_SHAPES, PINNED_VERSION, PinnedShape
+
+
+def test_the_pinned_library_version_is_installed() -> None:
+    installed = version("eventsourcing")
+
+    assert installed.startswith(PINNED_VERSION + "."), (
+        f"eventsourcing {installed} is installed, library_internals was written for {PINNED_VERSION}.x: "
+        "check every entry of PINNED_SHAPES against the new version, then move PINNED_VERSION"
+    )
+
+
+@pytest.mark.parametrize("shape", PINNED_SHAPES, ids=lambda s: f"{s.owner.__name__}.{s.name}")
+def test_each_private_method_keeps_its_shape(shape: PinnedShape) -> None:
+    method = getattr(shape.owner, shape.name, None)
+
+    assert callable(method), f"{shape.owner.__qualname__}.{shape.name} is gone from eventsourcing"
+    parameters = inspect.signature(method).parameters.values()
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    var_keyword = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    assert (len(positional), var_keyword) == (shape.positional, shape.var_keyword), (
+        f"{shape.owner.__qualname__}.{shape.name}{inspect.signature(method)} changed shape: "
+        f"library_internals expects {shape.positional} positional parameters"
+        + (" and **kwargs" if shape.var_keyword else "")
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "call"),
+    [
+        ("eventsourcing.application", "self._record("),
+        ("eventsourcing.application", "self._notify("),
+        ("eventsourcing.postgres", "self._insert_stored_events("),
+        ("eventsourcing.postgres", "self._fetch_ids_after_insert_events("),
+        ("eventsourcing.sqlite", "self._insert_events("),
+    ],
+)
+def test_the_library_still_calls_the_steps_we_replace_or_call(module: str, call: str) -> None:
+    # An override nobody calls any more would silently switch off the source-event-id table and the chain.
+    source = inspect.getsource(importlib.import_module(module))
+
+    assert call in source, f"{module} no longer calls {call}...): library_internals' hooks would be bypassed"
+
+
+def test_our_recorders_replace_exactly_those_steps() -> None:
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from jawazat_events.store import PostgresEventStoreRecorder, SQLiteEventStoreRecorder
+
+    for name in ("_insert_stored_events", "_fetch_ids_after_insert_events"):
+        assert getattr(PostgresEventStoreRecorder, name) is not getattr(PostgresApplicationRecorder, name)
+    assert SQLiteEventStoreRecorder._insert_events is not SQLiteApplicationRecorder._insert_events
