@@ -30,6 +30,7 @@ from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.projections.alert_status import apply_delivery_event
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.subscription_index import VersionStatus
 from jawazat_events.projections.tables import ALERTS, ESTABLISHMENTS, SUBSCRIPTIONS
 
 ALERTING_EVENTS = (
@@ -203,9 +204,9 @@ class AlertFanout(ReadModel):
         version = _at(versions.get((event.sponsor, event.id_number), ()), position)
         if version is None or notification_type not in version["notification_types"].split(","):
             return None
-        if version["status"] == "ended":
+        if version["status"] == VersionStatus.ENDED:
             return None
-        if version["status"] == "ended_by_transfer" and not (
+        if version["status"] == VersionStatus.ENDED_BY_TRANSFER and not (
             version["covers_until"] and utc_iso(event.occurred_at) < version["covers_until"]
         ):
             return None

@@ -9,6 +9,7 @@ from typing import Any
 
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.base import ReadModelDatabase
+from jawazat_events.projections.subscription_index import VersionStatus
 from jawazat_events.projections.tables import ALERTS, SUBSCRIPTIONS
 
 
@@ -25,7 +26,7 @@ def list_subscriptions(
     with db.reading() as sql:
         rows = sql.execute(
             f"SELECT id_number, notification_types, mobile, email, since FROM {SUBSCRIPTIONS} "
-            f"WHERE unified_number = ? AND to_position IS NULL AND status = 'active' {where}"
+            f"WHERE unified_number = ? AND to_position IS NULL AND status = '{VersionStatus.ACTIVE}' {where}"
             "ORDER BY id_number LIMIT ?",
             params,
         ).fetchall()
@@ -108,7 +109,7 @@ def subscriptions_at(db: ReadModelDatabase, unified_number: str, at: datetime | 
     with db.reading() as sql:
         rows = sql.execute(
             f"SELECT id_number, notification_types, mobile, email, since FROM {SUBSCRIPTIONS} "
-            f"WHERE unified_number = ? AND status = 'active' AND {when} ORDER BY id_number",
+            f"WHERE unified_number = ? AND status = '{VersionStatus.ACTIVE}' AND {when} ORDER BY id_number",
             params,
         ).fetchall()
     return [subscription_shape(row) for row in rows]

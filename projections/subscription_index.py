@@ -10,6 +10,7 @@ serve the auditors' point-in-time view.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -20,6 +21,15 @@ from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
 from jawazat_events.projections.tables import ESTABLISHMENTS, SUBSCRIPTIONS
+
+
+class VersionStatus(StrEnum):
+    """What a subscription version says: in force, ended, or ended by a sponsorship transfer (which still
+    covers events that occurred before the transfer)."""
+
+    ACTIVE = "active"
+    ENDED = "ended"
+    ENDED_BY_TRANSFER = "ended_by_transfer"
 
 
 def _types(value: Sequence[str]) -> str:
@@ -118,7 +128,7 @@ class SubscriptionIndex(ReadModel):
             event.id_number,
             position,
             when,
-            status="active",
+            status=VersionStatus.ACTIVE,
             types=_types(event.notification_types),
             mobile=event.mobile,
             email=event.email,
@@ -134,7 +144,7 @@ class SubscriptionIndex(ReadModel):
             event.id_number,
             position,
             event.timestamp.isoformat(),
-            status="active",
+            status=VersionStatus.ACTIVE,
             types=_types(event.notification_types),
             mobile=event.mobile,
             email=event.email,
@@ -153,7 +163,7 @@ class SubscriptionIndex(ReadModel):
             event.id_number,
             position,
             event.timestamp.isoformat(),
-            status="ended_by_transfer" if by_transfer else "ended",
+            status=VersionStatus.ENDED_BY_TRANSFER if by_transfer else VersionStatus.ENDED,
             types=current["notification_types"],
             mobile=current["mobile"],
             email=current["email"],
@@ -179,7 +189,7 @@ class SubscriptionIndex(ReadModel):
         position: int,
         when: str,
         *,
-        status: str,
+        status: VersionStatus,
         types: str,
         mobile: str | None,
         email: str | None,

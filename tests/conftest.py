@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jawazat_events.bootstrap import Container, bootstrap
-from tests.support.stores import FIXED_NOW, pg_database
+from jawazat_events.bootstrap import Container
+from tests.support.stores import pg_database, wired_container
 
 
 @pytest.fixture
@@ -37,9 +37,5 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
     """The wired product on a fresh store, with a fixed clock (2026-07-01 12:00 in Riyadh)."""
-    wired = bootstrap(database_url=database_url, outbox_dir=tmp_path / "outbox")
-    wired.clock = lambda: FIXED_NOW
-    try:
+    with wired_container(database_url, tmp_path) as wired:
         yield wired
-    finally:
-        wired.close()

@@ -50,15 +50,16 @@ def pg_database() -> Iterator[str]:
 def fresh_container(backend: str, folder: Path) -> Iterator[Container]:
     """A wired product on a new, empty store of this backend, closed (and dropped) afterwards."""
     if backend == "sqlite":
-        with _wired(f"sqlite:///{folder / (uuid.uuid4().hex[:12] + '.db')}", folder) as wired:
+        with wired_container(f"sqlite:///{folder / (uuid.uuid4().hex[:12] + '.db')}", folder) as wired:
             yield wired
         return
-    with pg_database() as url, _wired(url, folder) as wired:
+    with pg_database() as url, wired_container(url, folder) as wired:
         yield wired
 
 
 @contextmanager
-def _wired(url: str, folder: Path) -> Iterator[Container]:
+def wired_container(url: str, folder: Path) -> Iterator[Container]:
+    """The wired product on this store, outbox in `folder`, clock fixed at `FIXED_NOW`; closed afterwards."""
     wired = bootstrap(database_url=url, outbox_dir=folder / "outbox")
     wired.clock = lambda: FIXED_NOW
     try:

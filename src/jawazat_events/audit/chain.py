@@ -19,8 +19,13 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+
+if TYPE_CHECKING:
+    from jawazat_events.store import EventStoreRecorder
 
 CHAIN_TABLE = "jawazat_chain"
 CHECKPOINTS_TABLE = "jawazat_chain_checkpoints"
@@ -173,12 +178,13 @@ def parse_anchor(text: str) -> tuple[int, bytes]:
 class ChainReader:
     """Streams the events table and the chain table side by side, in one consistent snapshot."""
 
-    def __init__(self, recorder: Any, *, page_size: int = 5000) -> None:
+    def __init__(self, recorder: EventStoreRecorder, *, page_size: int = 5000) -> None:
         self.recorder = recorder
         self.page_size = page_size
-        self.postgres = hasattr(recorder, "event_ids_table")  # the PostgreSQL recorder
-        if self.postgres:
-            schema = recorder.datastore.schema or "public"
+        datastore = recorder.datastore
+        self.postgres = isinstance(datastore, PostgresDatastore)
+        if isinstance(datastore, PostgresDatastore):
+            schema = datastore.schema or "public"
             self.events = f'"{schema}"."{recorder.events_table_name}"'
             self.chain = f'"{schema}"."{CHAIN_TABLE}"'
             self.checkpoints = f'"{schema}"."{CHECKPOINTS_TABLE}"'
@@ -333,7 +339,7 @@ def check_pair(
 
 
 def verify(
-    recorder: Any,
+    recorder: EventStoreRecorder,
     *,
     anchors: Sequence[tuple[int, bytes]] = (),
     page_size: int = 5000,

@@ -11,8 +11,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from jawazat_events.domain.errors import (
     AlreadyRegistered,
@@ -234,7 +236,7 @@ class EstablishmentService:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _find(self, key: Any) -> Any | None:
+    def _find(self, key: UUID) -> Aggregate | None:
         try:
             return self.app.repository.get(key)
         except AggregateNotFoundError:

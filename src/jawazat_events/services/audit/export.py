@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from jawazat_events.domain.event_fields import IDENTITY_FIELDS, own_fields
+from jawazat_events.services.application import JawazatApplication
 from jawazat_events.services.audit.records import event_type, occurred_at
 
 FORMATS = ("jsonl", "csv")
@@ -47,7 +48,7 @@ def export_record(position: int, event: Any) -> dict[str, Any]:
 
 
 def stored_events(
-    app: Any,
+    app: JawazatApplication,
     *,
     page_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
@@ -68,7 +69,7 @@ def stored_events(
 
 
 def export_records(
-    app: Any,
+    app: JawazatApplication,
     *,
     since: datetime,
     until: datetime,
