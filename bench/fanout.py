@@ -129,7 +129,7 @@ def ingest(store: Store, path: Path) -> None:
     with Timer() as timer, open(path, encoding="utf-8") as handle:
         statuses: defaultdict[str, int] = defaultdict(int)
         for result, _ in store.container.ingestor.ingest(parse_lines(handle)):
-            statuses[result.status] += 1
+            statuses[str(result.status)] += 1
     store.ingested = statuses["accepted"]
     store.ingest_seconds = timer.wall
     log(

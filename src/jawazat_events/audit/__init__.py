@@ -1,5 +1,5 @@
-"""Auditors' tools: timelines, point-in-time subscriptions, export, the tamper-evident chain, rebuilds.
+"""Auditors' storage-side tools: the tamper-evident hash chain over the stored events, and rebuilds.
 
-Nothing here is imported by the package itself: `store.py` imports only `audit.chain`'s hashing, and the
-CLI and API import the modules they use.
+They work on tables directly, so they sit with the adapters; the auditors' views (timelines, subscriptions
+at a time, export) are services (`jawazat_events.services.audit`). `store.py` imports only `audit.chain`.
 """

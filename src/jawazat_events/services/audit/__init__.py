@@ -1,0 +1,1 @@
+"""The auditors' views of the record: a person's timeline, subscriptions at a time, exports."""
