@@ -13,7 +13,7 @@ from jawazat_events.bootstrap import Container
 from jawazat_events.domain.person import Person
 from jawazat_events.generate import luhn_complete
 from jawazat_events.services.expiry import ExpiryReport
-from tests.support import ingest, line
+from tests.support import ingest, line, registration
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 SPONSOR = "7001234567"
@@ -29,21 +29,12 @@ def resident(serial: int) -> str:
 
 def registered(id_number: str, passport: str, expiry: date, *, sponsor: str = SPONSOR) -> str:
     """A person_registered feed line with this passport."""
-    return line(
-        {
-            "event_id": f"reg-{id_number}",
-            "type": "person_registered",
-            "id_number": id_number,
-            "occurred_at": "2025-01-10T08:00:00+03:00",
-            "sponsor": sponsor,
-            "name_ar": "محمد علي",
-            "name_en": "Mohammed Ali",
-            "nationality": "IND",
-            "passport_number": passport,
-            "passport_issue_date": (expiry - timedelta(days=3652)).isoformat(),
-            "passport_expiry_date": expiry.isoformat(),
-        }
-    )
+    item = registration(f"reg-{id_number}", id_number=id_number, sponsor=sponsor, passport_number=passport)
+    dates = {
+        "passport_issue_date": (expiry - timedelta(days=3652)).isoformat(),
+        "passport_expiry_date": expiry.isoformat(),
+    }
+    return line(item | dates)
 
 
 def register(container: Container, people: Iterable[tuple[str, str, date]]) -> None:

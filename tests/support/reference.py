@@ -25,6 +25,7 @@ from jawazat_events.domain.person import Person
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.services.ingest import parse_lines
 from jawazat_events.worker import Worker
+from tests.support import registration
 
 # Written out again from docs/events.md ("Notification types"), not imported: the model must not share the
 # product's tables.
@@ -187,19 +188,7 @@ def timezone_of(offset_hours: float) -> Any:
 def registration_item(
     event_id: str, id_number: str, sponsor: str, *, passport: str = "P0000001"
 ) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "type": "person_registered",
-        "id_number": id_number,
-        "occurred_at": "2025-01-10T08:00:00+03:00",
-        "sponsor": sponsor,
-        "name_ar": "محمد علي",
-        "name_en": "Mohammed Ali",
-        "nationality": "IND",
-        "passport_number": passport,
-        "passport_issue_date": "2020-03-01",
-        "passport_expiry_date": "2030-02-28",
-    }
+    return registration(event_id, id_number=id_number, sponsor=sponsor, passport_number=passport)
 
 
 def event_item(
