@@ -61,5 +61,9 @@ def create_app(container: Container) -> FastAPI:
     for module in (subscriptions, contacts, alerts, events, audit, callbacks, health):
         app.include_router(module.router)
     install_error_handlers(app)
+    # The web portal (docs/portal.md): its own pages, errors and CSRF check, under /portal/.
+    from jawazat_events.portal import create_portal
+
+    app.mount("/portal", create_portal(container, state))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.api_max_body_bytes)
     return app
