@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from jawazat_events.domain.errors import DomainError, InvalidValue
 from jawazat_events.domain.identifiers import parse_id_number
@@ -161,7 +162,7 @@ def upload(
     user: EstablishmentUser,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    if not isinstance(file, UploadFile) or not file.filename:
+    if not isinstance(file, StarletteUpload) or not file.filename:
         return _list_page(request, portal, user, status=422, upload_errors={"file": "field.file.required"})
     limit = portal.container.settings.portal_upload_max_lines
     try:
