@@ -41,7 +41,9 @@ def build_parser(quick: bool = False) -> argparse.ArgumentParser:
     sizes = QUICK if quick else FULL
     parser = argparse.ArgumentParser(prog="python -m bench.portal", description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscriptions", type=int, default=sizes["subscriptions"], help="subscriptions")
-    parser.add_argument("--requests", type=int, default=sizes["requests"], help="requests per target per round")
+    parser.add_argument(
+        "--requests", type=int, default=sizes["requests"], help="requests per target per round"
+    )
     parser.add_argument("--rounds", type=int, default=sizes["rounds"], help="rounds")
     return parser
 
@@ -165,11 +167,16 @@ def run(args: argparse.Namespace) -> list[str]:
                         _sign_in(http, outbox)
                         for name, path in targets.items():
                             wall, server_ms = _measure(http, path, args.requests)
-                            entry = (statistics.median(wall), statistics.median(server_ms) if server_ms else None)
+                            entry = (
+                                statistics.median(wall),
+                                statistics.median(server_ms) if server_ms else None,
+                            )
                             results.setdefault(name, []).append(entry)
                             log(f"  round {number}: {name:<13} median {entry[0]:.1f} ms (server {entry[1]})")
     baseline = median([wall for wall, _ in results["healthz"]])
-    lines = [f"portal GET /healthz (baseline): median {baseline:.1f} ms ({args.subscriptions:,} subscriptions)"]
+    lines = [
+        f"portal GET /healthz (baseline): median {baseline:.1f} ms ({args.subscriptions:,} subscriptions)"
+    ]
     for name in ("first page", "search by ID", "last page"):
         wall = median([w for w, _ in results[name]])
         server_values = [s for _, s in results[name] if s is not None]

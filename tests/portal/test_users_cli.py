@@ -1,4 +1,4 @@
-"""`jawazat users add|list|remove` as an operator runs them; `establishments add --email` makes the first user."""
+"""`jawazat users add|list|remove` as operators run them; `establishments add --email` adds the first user."""
 
 from __future__ import annotations
 
