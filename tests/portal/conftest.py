@@ -32,25 +32,23 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
-@pytest.fixture
-def seeded(sqlite_database_url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
-    """A seeded SQLite store; the portal's clock is the test's."""
-    wired = bootstrap(database_url=sqlite_database_url, outbox_dir=outbox, portal_signin_per_minute=1000)
+def _seeded(url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
+    wired = bootstrap(database_url=url, outbox_dir=outbox, portal_signin_per_minute=1000)
     wired.clock = clock
     seed(wired)
     try:
         yield wired
     finally:
         wired.close()
+
+
+@pytest.fixture
+def seeded(sqlite_database_url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
+    """A seeded SQLite store; the portal's clock is the test's."""
+    yield from _seeded(sqlite_database_url, outbox, clock)
 
 
 @pytest.fixture
 def seeded_any(database_url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
     """The same on each backend (SQLite, PostgreSQL)."""
-    wired = bootstrap(database_url=database_url, outbox_dir=outbox, portal_signin_per_minute=1000)
-    wired.clock = clock
-    seed(wired)
-    try:
-        yield wired
-    finally:
-        wired.close()
+    yield from _seeded(database_url, outbox, clock)
