@@ -1,4 +1,4 @@
-"""Browser fixtures: one chromium (Debian's, through Playwright) per session, a real `jawazat serve` on
+"""Browser fixtures: one chromium (Debian's, through Playwright) for the browser module, a real `jawazat serve` on
 PostgreSQL with an aiosmtpd server on loopback, both per module. Never skipped: without chromium or
 PostgreSQL these tests fail."""
 
@@ -36,8 +36,11 @@ CHROMIUM_ARGS = [
 _CODE = re.compile(r"\b(\d{6})\b")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One chromium for the module (the browser tests are one module). Playwright's sync API keeps an
+    event loop running in this thread while it is open: closing it with the module lets later tests use
+    `asyncio.run` again."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
