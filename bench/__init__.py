@@ -21,4 +21,5 @@ REGISTRY: dict[str, str] = {
     "replay": "bench.replay",
     "expiry": "bench.expiry",
     "api": "bench.api",
+    "portal": "bench.portal",
 }

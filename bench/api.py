@@ -131,10 +131,12 @@ class Server:
 
 
 @contextmanager
-def serve(url: str, log_path: Path) -> Iterator[Server]:
+def serve(url: str, log_path: Path, *, outbox: Path | None = None) -> Iterator[Server]:
     """`jawazat serve --port 0` on the database; its log lines go to a file (they are part of its cost)."""
     script = Path(sys.executable).with_name("jawazat")
     env = {**os.environ, "JAWAZAT_DATABASE_URL": url, "JAWAZAT_API_RATE_LIMIT_PER_MINUTE": str(10**9)}
+    if outbox is not None:
+        env["JAWAZAT_OUTBOX_DIR"] = str(outbox)
     process = subprocess.Popen(
         [str(script), "serve", "--host", "127.0.0.1", "--port", "0"],
         env=env,

@@ -13,7 +13,7 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from jawazat_events.services.channels import Channel
     from jawazat_events.services.dispatch import Dispatcher
     from jawazat_events.services.expiry import ExpiryJob
+    from jawazat_events.services.portal_users import PortalUserService
     from jawazat_events.subscribers.twilio_callback import TwilioStatusCallbacks
 
 
@@ -120,28 +121,7 @@ class Container:
     @cached_property
     def channels(self) -> dict[str, Channel]:
         """The delivery channels: SMTP and Twilio when configured, else the outbox folder."""
-        from jawazat_events.subscribers.email import EmailChannel
-        from jawazat_events.subscribers.outbox import OutboxChannel
-        from jawazat_events.subscribers.sms import SmsChannel
-
-        s = self.settings
-        channels: dict[str, Channel] = {}
-        if s.smtp_url:
-            channels["email"] = EmailChannel(s.smtp_url, s.email_from, max_per_second=s.email_max_per_second)
-        else:
-            channels["email"] = OutboxChannel(s.outbox_dir, "email", sender=s.email_from)
-        if s.twilio_account_sid and s.twilio_auth_token and s.twilio_from:
-            channels["sms"] = SmsChannel(
-                s.twilio_account_sid,
-                s.twilio_auth_token,
-                s.twilio_from,
-                api_base=s.twilio_api_base,
-                status_callback=s.twilio_status_callback_url,
-                max_per_second=s.sms_max_per_second,
-            )
-        else:
-            channels["sms"] = OutboxChannel(s.outbox_dir, "sms")
-        return channels
+        return make_channels(self.settings)
 
     @cached_property
     def delivery(self) -> Dispatcher:
@@ -204,6 +184,19 @@ class Container:
         return TokenService(self.app)
 
     @cached_property
+    def portal_users(self) -> PortalUserService:
+        """Portal users and their sign-in; codes go out through channels of their own."""
+        from jawazat_events.services.portal_users import PortalUserService
+        from jawazat_events.subscribers.sign_in import ChannelCodeSender
+
+        return PortalUserService(
+            app=self.app,
+            sender=ChannelCodeSender(lambda: make_channels(self.settings)),
+            clock=self.clock,
+            session_lifetime=timedelta(hours=self.settings.portal_session_hours),
+        )
+
+    @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(self.app, today=self.today, batch_size=self.settings.ingest_batch_size)
 
@@ -237,6 +230,31 @@ class Container:
     def close(self) -> None:
         if "app" in self.__dict__:
             self.app.close()
+
+
+def make_channels(s: Settings) -> dict[str, Channel]:
+    """A fresh set of delivery channels: SMTP and Twilio when configured, else the outbox folder."""
+    from jawazat_events.subscribers.email import EmailChannel
+    from jawazat_events.subscribers.outbox import OutboxChannel
+    from jawazat_events.subscribers.sms import SmsChannel
+
+    channels: dict[str, Channel] = {}
+    if s.smtp_url:
+        channels["email"] = EmailChannel(s.smtp_url, s.email_from, max_per_second=s.email_max_per_second)
+    else:
+        channels["email"] = OutboxChannel(s.outbox_dir, "email", sender=s.email_from)
+    if s.twilio_account_sid and s.twilio_auth_token and s.twilio_from:
+        channels["sms"] = SmsChannel(
+            s.twilio_account_sid,
+            s.twilio_auth_token,
+            s.twilio_from,
+            api_base=s.twilio_api_base,
+            status_callback=s.twilio_status_callback_url,
+            max_per_second=s.sms_max_per_second,
+        )
+    else:
+        channels["sms"] = OutboxChannel(s.outbox_dir, "sms")
+    return channels
 
 
 def bootstrap(settings: Settings | None = None, **overrides: object) -> Container:

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     # Privacy at rest (docs/audit.md): base64 of a 16, 24 or 32-byte AES key; event states are encrypted
     # with it when set. Never logged or shown (SecretStr).
     cipher_key: SecretStr | None = None
+    # Web portal (docs/portal.md): how long a sign-in lasts, whether the session cookie is marked Secure
+    # (unset: when the request came over HTTPS), sign-in attempts a minute per client address, and the
+    # largest CSV a bulk upload may hold.
+    portal_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    portal_cookie_secure: bool | None = None
+    portal_signin_per_minute: int = Field(default=10, ge=1)
+    portal_upload_max_lines: int = Field(default=2000, ge=1, le=100_000)
 
     @field_validator("timezone")
     @classmethod

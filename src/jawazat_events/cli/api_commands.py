@@ -39,11 +39,11 @@ def serve(
     import uvicorn
     from eventsourcing.persistence import PersistenceError
 
-    from jawazat_events.api import create_app
     from jawazat_events.api.middleware import configure_logging
+    from jawazat_events.server import create_server
 
     with container() as wired:
-        api = create_app(wired)
+        api = create_server(wired)
         try:
             api.state.api.warm_up()
         except PersistenceError as error:

@@ -44,6 +44,7 @@ ESTABLISHMENT_NAMES = (
     "Qassim Farms",
     "Tabuk Services",
 )
+DEMO_AUDITOR = "auditor@jawazat.example"
 TYPE_CHOICES: tuple[tuple[str, ...], ...] = (
     tuple(t.value for t in NotificationType),
     ("entry_exit",),
@@ -98,6 +99,7 @@ def demo(
         )
         _print_alerts(wired)
         _print_messages(outbox)
+        _print_portal(store, outbox, generator.sponsors[0])
     finally:
         wired.close()
 
@@ -117,6 +119,9 @@ def _establishments_subscribe(wired: Container, sponsors: list[str]) -> int:
             mobile=f"05{(50000000 + index * 7919) % 100000000:08d}" if index % 2 == 0 else None,
             language="ar" if index % 3 else "en",
         )
+        # The e-mail an establishment registers with is its first portal user.
+        wired.portal_users.add_user(unified_number=unified, email=f"alerts{index}@establishment.example")
+    wired.portal_users.add_user(unified_number=None, role="auditor", email=DEMO_AUDITOR, name="Audit office")
     Worker(wired, deliver=False).run_once()  # the people view knows who sponsors whom
     with wired.read_models.db.reading() as sql:
         people = sql.execute(f"SELECT id_number, sponsor FROM {PEOPLE} ORDER BY id_number").fetchall()
@@ -168,6 +173,21 @@ def _print_alerts(wired: Container) -> None:
         table.add_row(unified, *(str(counts.get((unified, t), 0)) for t in types))
     out.print(table)
     out.print("alert statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+
+
+def _print_portal(store: Path, outbox: Path, first_sponsor: str) -> None:
+    """How to open the web portal on the store the demo leaves behind."""
+    out.print("[bold]web portal[/bold] on this store (Ctrl-C stops it):")
+    out.print(
+        f"  JAWAZAT_DATABASE_URL=sqlite:///{store} JAWAZAT_OUTBOX_DIR={outbox} .venv/bin/jawazat serve",
+        markup=False,
+    )
+    out.print(
+        f"  then open http://127.0.0.1:8000/portal/ and sign in as alerts0@establishment.example "
+        f"(establishment {first_sponsor}) or {DEMO_AUDITOR} (auditor); with no SMTP server configured the "
+        f"6-digit code is written to the newest {outbox}/sign-in-*.email.eml",
+        markup=False,
+    )
 
 
 def _print_messages(outbox: Path) -> None:

@@ -38,6 +38,8 @@ def add_establishment(
         key = wired.establishments.register(
             unified_number=unified, name=name, email=email, mobile=mobile, language=language
         )
+        if email:  # the e-mail given here is the establishment's first portal user
+            wired.portal_users.add_user(unified_number=unified, email=email, name=name)
     out.print(key, markup=False)
 
 

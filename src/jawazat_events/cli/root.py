@@ -80,6 +80,7 @@ def main() -> None:
         establishment_commands,
         feed_commands,
         scheduler_commands,
+        user_commands,
         worker_commands,
     )
 

@@ -115,3 +115,20 @@ class Establishment(Aggregate):
     @event(ApiKeyRotated)
     def _key_rotated(self, *, unified_number: str, api_key_hash: str) -> None:
         self.api_key_hash = api_key_hash
+
+    class ApiKeyRevoked(Event):
+        pass
+
+    @property
+    def has_api_key(self) -> bool:
+        """Whether an API key works now (after a revocation none does until a new one is issued)."""
+        return bool(self.api_key_hash)
+
+    def revoke_api_key(self) -> None:
+        """The API key stops working and no other replaces it (issue one with `rotate_api_key`)."""
+        if self.has_api_key:
+            self._key_revoked(unified_number=self.unified_number)
+
+    @event(ApiKeyRevoked)
+    def _key_revoked(self, *, unified_number: str) -> None:
+        self.api_key_hash = ""

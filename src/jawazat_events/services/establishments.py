@@ -123,6 +123,16 @@ class EstablishmentService:
         self.app.save(establishment)
         return key
 
+    def revoke_api_key(self, unified_number: str) -> None:
+        """The API key stops working; none replaces it until `rotate_api_key` issues a new one."""
+        establishment = self._establishment(unified_number)
+        establishment.revoke_api_key()
+        self.app.save(establishment)
+
+    def has_api_key(self, unified_number: str) -> bool:
+        """Whether the establishment has a working API key now."""
+        return self._establishment(unified_number).has_api_key
+
     def authenticate(self, api_key: str) -> str | None:
         """The unified number an API key belongs to, or None (compared in constant time)."""
         parts = api_key.split("_", 2)
@@ -131,7 +141,9 @@ class EstablishmentService:
         establishment = self._find_establishment(parts[1])
         if establishment is None:
             return None
-        if hmac.compare_digest(establishment.api_key_hash, hash_secret(api_key)):
+        if establishment.api_key_hash and hmac.compare_digest(
+            establishment.api_key_hash, hash_secret(api_key)
+        ):
             return establishment.unified_number
         return None
 

@@ -1,0 +1,506 @@
+"""The portal's ONE bilingual message catalogue: every word a page shows, in Arabic and in English.
+
+Templates never hold words of their own: they call `t("key")` (a test checks that every key a template
+uses is here in both languages, and that templates carry no text outside these calls). Event, visa and
+direction words come from the alerts' vocabulary (`subscribers/vocabulary.py`), so a border crossing is
+called the same in an SMS and on a page.
+
+Other parts add their entries with `register({...})` at import time (see docs/portal.md, "Adding a page").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from markupsafe import Markup
+
+from jawazat_events.subscribers.vocabulary import DIRECTIONS, EVENT_LABELS, VISA_STATUSES, VISA_TYPES
+
+Language = Literal["ar", "en"]
+LANGUAGES: tuple[Language, ...] = ("ar", "en")
+DEFAULT_LANGUAGE: Language = "ar"
+
+_ENTRIES: dict[str, tuple[str, str]] = {
+    # --- frame -----------------------------------------------------------------------------------
+    "app.name": ("بوابة إشعارات الجوازات", "Jawazat notifications portal"),
+    "app.skip": ("تخطَّ إلى المحتوى", "Skip to main content"),
+    "app.footer": (
+        "خدمة إشعارات المنشآت من المديرية العامة للجوازات",
+        "Establishment notifications, a service of the General Directorate of Passports",
+    ),
+    "lang.other": ("English", "العربية"),
+    "lang.switch": ("اعرض هذه الصفحة بالإنجليزية", "Show this page in Arabic"),
+    "lang.ar": ("العربية", "العربية (Arabic)"),
+    "lang.en": ("English (الإنجليزية)", "English"),
+    "nav.label": ("القائمة الرئيسية", "Main menu"),
+    "nav.dashboard": ("نظرة عامة", "Overview"),
+    "nav.subscriptions": ("الاشتراكات", "Subscriptions"),
+    "nav.alerts": ("الإشعارات", "Alerts"),
+    "nav.contacts": ("جهات الاتصال", "Contacts"),
+    "nav.keys": ("مفتاح الربط البرمجي", "API key"),
+    "nav.users": ("المستخدمون", "Users"),
+    "nav.audit": ("التدقيق", "Audit"),
+    "nav.audit_people": ("سجل شخص", "Person timeline"),
+    "nav.audit_establishments": ("اشتراكات منشأة", "Establishment subscriptions"),
+    "nav.audit_integrity": ("سلامة السجل", "Record integrity"),
+    "auth.signed_in_as": ("مسجّل الدخول: {name}", "Signed in: {name}"),
+    "auth.sign_out": ("تسجيل الخروج", "Sign out"),
+    "common.save": ("احفظ", "Save"),
+    "common.show": ("اعرض", "Show"),
+    "common.none": ("—", "—"),
+    "common.list_sep": ("، ", ", "),
+    "common.defaults": ("جهات الاتصال الافتراضية", "Default contacts"),
+    "common.keep_hint": ("اتركه فارغاً للإبقاء على القيمة الحالية", "Leave empty to keep the current value"),
+    "common.optional": ("(اختياري)", "(optional)"),
+    "common.error_summary": ("يوجد خطأ في النموذج", "There is a problem"),
+    # --- sign-in ---------------------------------------------------------------------------------
+    "login.title": ("تسجيل الدخول", "Sign in"),
+    "login.lead": (
+        "أدخل بريدك الإلكتروني المسجّل في البوابة وسنرسل إليك رمز دخول من 6 أرقام.",
+        "Enter the e-mail address registered for the portal and we will send you a 6-digit sign-in code.",
+    ),
+    "login.email_label": ("البريد الإلكتروني", "E-mail address"),
+    "login.email_hint": (
+        "إن لم يكن لك بريد مسجّل فاكتب رقم جوالك، وسيصلك الرمز برسالة نصية.",
+        "If you have no registered e-mail address, type your mobile number: the code comes by SMS.",
+    ),
+    "login.send": ("أرسل رمز الدخول", "Send the sign-in code"),
+    "login.code_title": ("أدخل رمز الدخول", "Enter your sign-in code"),
+    "login.code_sent": (
+        "إن كان {login} مسجّلاً في البوابة فقد أرسلنا إليه رمزاً من 6 أرقام. "
+        "الرمز صالح لمدة 10 دقائق، ويمكن تجربته 5 مرات.",
+        "If {login} is registered for the portal, we have sent it a 6-digit code. "
+        "The code lasts 10 minutes and may be tried 5 times.",
+    ),
+    "login.code_label": ("رمز الدخول", "Sign-in code"),
+    "login.code_hint": ("6 أرقام، كما وصلتك", "6 digits, as you received them"),
+    "login.submit": ("دخول", "Sign in"),
+    "login.new_code": ("لم يصلك الرمز؟ اطلب رمزاً جديداً", "No code? Ask for a new one"),
+    "login.signed_out": ("تم تسجيل خروجك.", "You have signed out."),
+    "login.signed_out_title": ("تم تسجيل الخروج", "Signed out"),
+    "login.again": ("سجّل الدخول مرة أخرى", "Sign in again"),
+    "login.code_refused": (
+        "لم يُقبل الرمز: قد يكون خاطئاً أو انتهت صلاحيته أو جُرّب 5 مرات. تحقّق منه وأعد المحاولة، "
+        "أو اطلب رمزاً جديداً.",
+        "That code did not work: it is wrong, has expired, or was tried 5 times. Check it and try again, "
+        "or ask for a new code.",
+    ),
+    "login.code_format": ("أدخل الرمز المكوّن من 6 أرقام", "Enter the 6-digit code"),
+    "login.email_invalid": (
+        "أدخل بريداً إلكترونياً صحيحاً مثل name@example.sa، أو رقم جوال صحيحاً",
+        "Enter a valid e-mail address, like name@example.sa, or a valid mobile number",
+    ),
+    "login.challenge_gone": (
+        "انتهت محاولة الدخول هذه. اطلب رمزاً جديداً.",
+        "This sign-in attempt has ended. Ask for a new code.",
+    ),
+    # --- error pages -----------------------------------------------------------------------------
+    "error.not_found.title": ("غير موجود", "Not found"),
+    "error.not_found.body": (
+        "لم نجد ما طلبته. إن كان رقم هوية، فقد لا يكون بين من ترعاهم منشأتك أو لا اشتراك له.",
+        "We could not find what you asked for. If it is an ID number, it may not be one your "
+        "establishment sponsors, or it has no subscription.",
+    ),
+    "error.forbidden.title": ("انتهت صلاحية النموذج", "The form has expired"),
+    "error.forbidden.body": (
+        "وصل النموذج دون رمز الحماية أو برمز قديم. ارجع إلى الصفحة وأرسله من جديد.",
+        "The form arrived without its security token, or with an old one. Go back to the page and send it "
+        "again.",
+    ),
+    "error.conflict.title": ("تغيّر السجل للتو", "The record just changed"),
+    "error.conflict.body": (
+        "غيّر طلبٌ آخر السجل نفسه قبل طلبك. أعد المحاولة.",
+        "Another request changed the same record first. Try again.",
+    ),
+    "error.unavailable.title": ("الخدمة غير متاحة مؤقتاً", "The service is unavailable for a moment"),
+    "error.unavailable.body": (
+        "تعذّر الوصول إلى قاعدة البيانات. أعد المحاولة بعد قليل.",
+        "The store could not be reached. Try again in a moment.",
+    ),
+    "error.internal.title": ("حدث خطأ غير متوقع", "Something went wrong"),
+    "error.internal.body": (
+        "لم يكتمل طلبك ولم يُحفظ منه شيء. أعد المحاولة، وإن تكرر الخطأ فأبلغ الدعم برقم الطلب {request_id}.",
+        "Your request did not complete and nothing of it was saved. Try again; if it happens again, tell "
+        "support the request number {request_id}.",
+    ),
+    "error.bad_request.title": ("الطلب غير صالح", "The request is not valid"),
+    "error.bad_request.body": (
+        "عنوان الصفحة أو النموذج يحمل قيمة لا نفهمها. ارجع إلى الصفحة السابقة.",
+        "The page address or the form carries a value we cannot read. Go back to the previous page.",
+    ),
+    "error.too_many.title": ("محاولات كثيرة", "Too many attempts"),
+    "error.too_many.body": (
+        "وصلتنا محاولات دخول كثيرة من شبكتك. انتظر {seconds} ثانية ثم أعد المحاولة.",
+        "Too many sign-in attempts came from your network. Wait {seconds} seconds and try again.",
+    ),
+    "error.back_home": ("العودة إلى الصفحة الرئيسية", "Back to the overview"),
+    # --- field errors ----------------------------------------------------------------------------
+    "field.id_number.required": ("أدخل رقم الهوية", "Enter the ID number"),
+    "field.id_number.digits": ("يتكوّن رقم الهوية من 10 أرقام", "An ID number is exactly 10 digits"),
+    "field.id_number.first_digit": (
+        "يبدأ رقم الهوية بـ 1 (مواطن) أو 2 (مقيم) أو 3 أو 4 (زائر)",
+        "An ID number starts with 1 (citizen), 2 (resident) or 3 or 4 (visitor)",
+    ),
+    "field.id_number.check_digit": (
+        "رقم الهوية غير صحيح: رقم التحقق الأخير لا يطابق",
+        "This ID number is not valid: its last (check) digit does not match",
+    ),
+    "field.id_number.not_sponsored": (
+        "لم نجد هذا الرقم بين من ترعاهم منشأتك",
+        "This ID number is not among the people your establishment sponsors",
+    ),
+    "field.id_number.already": ("لهذا الرقم اشتراك قائم", "This ID number is already subscribed"),
+    "field.notification_types.required": (
+        "اختر نوع إشعار واحداً على الأقل",
+        "Choose at least one notification type",
+    ),
+    "field.notification_types.unknown": (
+        "نوع إشعار غير معروف؛ الأنواع: entry_exit وpassport_expiry وpassport_renewal وvisa",
+        "Unknown notification type; the types are entry_exit, passport_expiry, passport_renewal, visa",
+    ),
+    "field.mobile.invalid": (
+        "رقم الجوال غير صحيح (مثال: 0501234567)",
+        "The mobile number is not valid (for example 0501234567)",
+    ),
+    "field.email.invalid": (
+        "البريد الإلكتروني غير صحيح (مثال: hr@example.sa)",
+        "The e-mail address is not valid (for example hr@example.sa)",
+    ),
+    "field.contact.required": (
+        "أدخل جوالاً أو بريداً إلكترونياً: ليس للمنشأة جهات اتصال افتراضية",
+        "Enter a mobile or an e-mail address: the establishment has no default contacts",
+    ),
+    "field.file.required": ("اختر ملف CSV", "Choose a CSV file"),
+    "field.file.not_csv": (
+        "الملف ليس ملفاً نصياً بصيغة CSV وترميز UTF-8",
+        "The file is not a CSV text file in UTF-8",
+    ),
+    "field.file.too_many": (
+        "في الملف أكثر من {limit} سطر؛ قسّمه إلى ملفات أصغر",
+        "The file has more than {limit} lines; split it into smaller files",
+    ),
+    "field.file.empty": ("الملف لا يحتوي على أي سطر", "The file has no lines"),
+    "field.line.columns": (
+        "عدد الأعمدة غير صحيح؛ المتوقع: id_number,notification_types,mobile,email",
+        "Wrong number of columns; expected id_number,notification_types,mobile,email",
+    ),
+    "field.name.invalid": ("الاسم أطول من 200 حرف", "The name is longer than 200 characters"),
+    "field.language.invalid": ("اختر العربية أو الإنجليزية", "Choose Arabic or English"),
+    "field.at.invalid": (
+        "أدخل تاريخاً ووقتاً صحيحين، مثل 2026-07-01T09:00",
+        "Enter a valid date and time, like 2026-07-01T09:00",
+    ),
+    "field.date.invalid": ("أدخل تاريخاً صحيحاً، مثل 2026-07-01", "Enter a valid date, like 2026-07-01"),
+    "field.unified.invalid": (
+        "الرقم الموحد 10 أرقام تبدأ بـ 7",
+        "A unified number is 10 digits starting with 7",
+    ),
+    "field.unified.unknown": (
+        "لا توجد منشأة مسجّلة بهذا الرقم",
+        "No establishment is registered with this number",
+    ),
+    "field.user.exists": (
+        "يوجد مستخدم يدخل البوابة بهذا البريد",
+        "A portal user already signs in with this address",
+    ),
+    "field.q.invalid": ("ابحث بأرقام من رقم الهوية فقط", "Search with digits of an ID number only"),
+    "field.generic": ("القيمة غير صحيحة", "This value is not valid"),
+    # --- notification types, statuses, channels, outcomes -----------------------------------------
+    "type.entry_exit": ("الدخول والمغادرة", "Entry and exit"),
+    "type.passport_expiry": ("انتهاء صلاحية الجواز", "Passport expiry"),
+    "type.passport_renewal": ("تجديد الجواز", "Passport renewal"),
+    "type.visa": ("التأشيرات", "Visas"),
+    "status.pending": ("بانتظار الإرسال", "Waiting to be sent"),
+    "status.sent": (
+        "أُرسل: قبله خادم البريد أو مزوّد الرسائل",
+        "Sent: the mail server or the SMS provider accepted it",
+    ),
+    "status.delivered": ("وصل: أكّد المزوّد وصوله إلى الجوال", "Delivered: the provider confirmed it arrived"),
+    "status.retrying": (
+        "لم يُرسل بعد: نعيد المحاولة تلقائياً",
+        "Not sent yet: we are trying again by ourselves",
+    ),
+    "status.failed": ("تعذّر الإرسال نهائياً", "Failed: it cannot be delivered"),
+    "status.failed.mobile": ("تعذّر الإرسال: رقم الجوال غير صالح", "Failed: the mobile number is not valid"),
+    "status.failed.email": (
+        "تعذّر الإرسال: رفض خادم البريد العنوان",
+        "Failed: the mail server refused the address",
+    ),
+    "status.dead_letter": ("توقفنا عن المحاولة بعد محاولات عديدة", "Gave up after repeated attempts"),
+    "status.unknown": ("حالة غير معروفة", "Unknown status"),
+    "status_short.pending": ("بانتظار الإرسال", "Pending"),
+    "status_short.sent": ("أُرسل", "Sent"),
+    "status_short.delivered": ("وصل", "Delivered"),
+    "status_short.retrying": ("إعادة محاولة", "Retrying"),
+    "status_short.failed": ("تعذّر", "Failed"),
+    "status_short.dead_letter": ("متوقف", "Gave up"),
+    "next.nothing": ("لا يلزم أي إجراء.", "Nothing to do."),
+    "next.wait": (
+        "لا يلزم إجراء الآن: تتباعد المحاولات تدريجياً (30 ثانية ثم أطول). إن طال الأمر فتحقّق من جهة الاتصال.",
+        "Nothing to do now: attempts are spaced out (30 seconds, then longer). If it goes on, check the "
+        "contact details.",
+    ),
+    "next.fix_mobile": (
+        "صحّح رقم الجوال في صفحة جهات الاتصال أو في الاشتراك.",
+        "Correct the mobile number in Contacts, or on the subscription.",
+    ),
+    "next.fix_email": (
+        "صحّح البريد الإلكتروني في صفحة جهات الاتصال أو في الاشتراك.",
+        "Correct the e-mail address in Contacts, or on the subscription.",
+    ),
+    "next.check_contact": (
+        "تحقّق من جهة الاتصال في صفحة جهات الاتصال أو في الاشتراك؛ الإشعارات القادمة تُرسل من جديد.",
+        "Check the contact details in Contacts or on the subscription; later alerts are sent afresh.",
+    ),
+    "channel.sms": ("رسالة نصية", "SMS"),
+    "channel.email": ("بريد إلكتروني", "E-mail"),
+    "attempt.sent": ("أُرسل", "sent"),
+    "attempt.retry": ("سيُعاد", "will retry"),
+    "attempt.failed": ("تعذّر", "failed"),
+    "attempt.dead_letter": ("توقّف", "gave up"),
+    "attempt.unknown": ("غير مؤكد", "uncertain"),
+    "attempt.delivered": ("وصل", "delivered"),
+    "outcome.accepted": ("مقبول", "Accepted"),
+    "outcome.already_subscribed": ("مشترك مسبقاً", "Already subscribed"),
+    "outcome.not_sponsored": ("غير مكفول أو غير معروف", "Not sponsored or unknown"),
+    "outcome.invalid": ("غير صالح", "Invalid"),
+    # --- dashboard -------------------------------------------------------------------------------
+    "dashboard.title": ("نظرة عامة", "Overview"),
+    "dashboard.total": ("الاشتراكات النشطة", "Active subscriptions"),
+    "dashboard.by_type": ("الاشتراكات حسب نوع الإشعار", "Subscriptions by notification type"),
+    "dashboard.week": ("الإشعارات في آخر 7 أيام حسب الحالة", "Alerts in the last 7 days, by status"),
+    "dashboard.week_none": ("لا توجد إشعارات في آخر 7 أيام.", "No alerts in the last 7 days."),
+    "dashboard.action": ("إشعارات تحتاج إلى إجراء", "Alerts that need action"),
+    "dashboard.action_none": (
+        "لا توجد إشعارات متعثّرة: لا يلزم أي إجراء.",
+        "No failed alerts: nothing to do.",
+    ),
+    "dashboard.see_alerts": ("اعرض كل الإشعارات", "See all alerts"),
+    # --- subscriptions ---------------------------------------------------------------------------
+    "subs.title": ("الاشتراكات", "Subscriptions"),
+    "subs.search_label": ("ابحث برقم الهوية", "Search by ID number"),
+    "subs.search_hint": ("الرقم كاملاً أو أرقامه الأولى", "The whole number or its first digits"),
+    "subs.search": ("ابحث", "Search"),
+    "subs.count": ("{count} اشتراك", "{count} subscriptions"),
+    "subs.none": ("لا توجد اشتراكات مطابقة.", "No subscriptions match."),
+    "subs.col.id": ("رقم الهوية", "ID number"),
+    "subs.col.types": ("أنواع الإشعارات", "Notification types"),
+    "subs.col.mobile": ("الجوال", "Mobile"),
+    "subs.col.email": ("البريد الإلكتروني", "E-mail"),
+    "subs.col.since": ("منذ", "Since"),
+    "pager.label": ("صفحات النتائج", "Result pages"),
+    "pager.first": ("الأولى", "First"),
+    "pager.prev": ("السابقة", "Previous"),
+    "pager.next": ("التالية", "Next"),
+    "pager.last": ("الأخيرة", "Last"),
+    "subs.add_title": ("إضافة اشتراك", "Add a subscription"),
+    "subs.id_label": ("رقم الهوية", "ID number"),
+    "subs.id_hint": (
+        "10 أرقام: هوية مواطن أو إقامة أو رقم حدود لزائر، لشخص ترعاه منشأتك",
+        "10 digits: a citizen ID, an iqama or a visitor's border number, of someone your establishment "
+        "sponsors",
+    ),
+    "subs.types_label": ("أنواع الإشعارات", "Notification types"),
+    "subs.mobile_label": ("الجوال", "Mobile"),
+    "subs.email_label": ("البريد الإلكتروني", "E-mail"),
+    "subs.contacts_hint": (
+        "اتركهما فارغين لتصل الإشعارات إلى جهات الاتصال الافتراضية للمنشأة",
+        "Leave both empty to send alerts to the establishment's default contacts",
+    ),
+    "subs.add": ("أضف الاشتراك", "Add the subscription"),
+    "subs.added": ("تمت إضافة الاشتراك لرقم الهوية {id}.", "Subscription added for ID number {id}."),
+    "subs.upload_title": ("إضافة اشتراكات كثيرة بملف CSV", "Add many subscriptions from a CSV file"),
+    "subs.upload_hint": (
+        "أول سطر: id_number,notification_types,mobile,email — الأنواع مفصولة بفاصلة منقوطة (;)، "
+        "والجوال والبريد اختياريان. حتى {limit} سطر في الملف.",
+        "First line: id_number,notification_types,mobile,email — types separated by semicolons (;), "
+        "mobile and e-mail optional. Up to {limit} lines a file.",
+    ),
+    "subs.file_label": ("ملف CSV", "CSV file"),
+    "subs.upload": ("ارفع الملف", "Upload the file"),
+    "subs.results_title": (
+        "نتيجة الملف: قُبل {accepted} من {total}",
+        "File results: {accepted} of {total} accepted",
+    ),
+    "subs.col.line": ("السطر", "Line"),
+    "subs.col.outcome": ("النتيجة", "Outcome"),
+    "subs.col.reason": ("السبب", "Reason"),
+    "subs.download": ("نزّل النتائج بصيغة CSV", "Download the results as CSV"),
+    "sub.title": ("اشتراك رقم الهوية {id}", "Subscription for ID number {id}"),
+    "sub.change_title": ("تغيير الاشتراك", "Change the subscription"),
+    "sub.change": ("احفظ التغييرات", "Save the changes"),
+    "sub.changed": ("تم حفظ التغييرات.", "Changes saved."),
+    "sub.unsubscribe_title": ("إلغاء الاشتراك", "Unsubscribe"),
+    "sub.unsubscribe_hint": (
+        "بعد الإلغاء لن تصلك إشعارات عن الأحداث التي تُسجَّل لاحقاً لهذا الشخص.",
+        "After unsubscribing you get no alerts about events recorded later for this person.",
+    ),
+    "sub.unsubscribe": ("ألغِ الاشتراك", "Unsubscribe"),
+    "sub.confirm_title": ("تأكيد إلغاء الاشتراك", "Confirm unsubscribing"),
+    "sub.confirm_body": (
+        "هل تريد إلغاء الاشتراك لرقم الهوية {id}؟ لن تصلك إشعارات عن الأحداث التي تُسجَّل بعد الإلغاء.",
+        "Do you want to unsubscribe from ID number {id}? You will get no alerts about events recorded "
+        "after this.",
+    ),
+    "sub.confirm": ("نعم، ألغِ الاشتراك", "Yes, unsubscribe"),
+    "sub.cancel": ("لا، ارجع", "No, go back"),
+    "sub.unsubscribed": ("تم إلغاء الاشتراك لرقم الهوية {id}.", "Unsubscribed from ID number {id}."),
+    "sub.alerts_link": ("إشعارات هذا الشخص", "Alerts about this person"),
+    # --- alerts ----------------------------------------------------------------------------------
+    "alerts.title": ("الإشعارات", "Alerts"),
+    "alerts.filter": ("صفِّ", "Filter"),
+    "alerts.clear": ("امسح التصفية", "Clear the filters"),
+    "alerts.status_label": ("الحالة", "Status"),
+    "alerts.type_label": ("نوع الإشعار", "Notification type"),
+    "alerts.id_label": ("رقم الهوية", "ID number"),
+    "alerts.since_label": ("من تاريخ", "From"),
+    "alerts.until_label": ("حتى تاريخ (شاملاً)", "Until (inclusive)"),
+    "alerts.any": ("الكل", "Any"),
+    "alerts.export": ("صدّر بصيغة CSV", "Export as CSV"),
+    "alerts.print": ("اطبع", "Print"),
+    "alerts.none": ("لا توجد إشعارات مطابقة.", "No alerts match."),
+    "alerts.col.created": ("التاريخ", "Date"),
+    "alerts.col.event": ("الحدث", "Event"),
+    "alerts.col.id": ("رقم الهوية", "ID number"),
+    "alerts.col.channel": ("القناة والمستلم", "Channel and recipient"),
+    "alerts.col.status": ("الحالة", "Status"),
+    "alerts.col.next": ("ما العمل", "What to do"),
+    "alerts.col.attempts": ("المحاولات", "Attempts"),
+    "alerts.older": ("إشعارات أقدم", "Older alerts"),
+    "alerts.newest": ("الأحدث", "Newest"),
+    # --- contacts --------------------------------------------------------------------------------
+    "contacts.title": ("جهات الاتصال الافتراضية", "Default contacts"),
+    "contacts.lead": (
+        "تصل إليها إشعارات الاشتراكات التي ليس لها جوال أو بريد خاص بها.",
+        "Alerts of subscriptions without a mobile or e-mail of their own go here.",
+    ),
+    "contacts.language_label": ("لغة الرسائل", "Language of the messages"),
+    "contacts.saved": ("تم حفظ جهات الاتصال.", "Contacts saved."),
+    # --- keys ------------------------------------------------------------------------------------
+    "keys.title": ("مفتاح الربط البرمجي (API)", "API key"),
+    "keys.lead": (
+        "تتصل أنظمة منشأتك بواجهة الربط البرمجي بهذا المفتاح. لا نحفظ المفتاح نفسه بل بصمته، "
+        "فلا يظهر إلا مرة واحدة عند إنشائه.",
+        "Your establishment's systems call the API with this key. We keep only a fingerprint of it, so it "
+        "is shown once, when it is made.",
+    ),
+    "keys.active": ("يوجد مفتاح فعّال.", "A key is active."),
+    "keys.none": (
+        "لا يوجد مفتاح فعّال: لا يستطيع أي نظام الاتصال باسم منشأتك.",
+        "No key is active: no system can call the API for your establishment.",
+    ),
+    "keys.rotate": ("أنشئ مفتاحاً جديداً (يتوقف القديم فوراً)", "Issue a new key (the old one stops at once)"),
+    "keys.create": ("أنشئ مفتاحاً", "Create a key"),
+    "keys.revoke": ("ألغِ المفتاح", "Revoke the key"),
+    "keys.new_key": (
+        "مفتاحك الجديد — انسخه الآن واحفظه في مكان آمن، فلن يظهر مرة أخرى:",
+        "Your new key — copy it now and keep it somewhere safe; it will not be shown again:",
+    ),
+    "keys.revoked": ("أُلغي المفتاح ولم يعد يعمل.", "The key is revoked and no longer works."),
+    # --- users -----------------------------------------------------------------------------------
+    "users.title": ("مستخدمو البوابة", "Portal users"),
+    "users.col.name": ("الاسم", "Name"),
+    "users.col.login": ("البريد أو الجوال", "E-mail or mobile"),
+    "users.col.language": ("اللغة", "Language"),
+    "users.col.actions": ("إجراءات", "Actions"),
+    "users.add_title": ("إضافة مستخدم", "Add a user"),
+    "users.name_label": ("الاسم", "Name"),
+    "users.email_label": ("البريد الإلكتروني", "E-mail address"),
+    "users.mobile_label": ("الجوال", "Mobile"),
+    "users.add": ("أضف المستخدم", "Add the user"),
+    "users.added": (
+        "تمت إضافة {login}؛ يدخل البوابة برمز يصله.",
+        "{login} was added; they sign in with a code sent to them.",
+    ),
+    "users.remove": ("أزل {login}", "Remove {login}"),
+    "users.removed": ("أُزيل {login} وانتهت جلساته.", "{login} was removed and their sessions ended."),
+    "users.you": ("(أنت)", "(you)"),
+    # --- audit -----------------------------------------------------------------------------------
+    "audit.title": ("التدقيق", "Audit"),
+    "audit.lead": (
+        "اطّلع على السجل كما هو محفوظ: سجل أي شخص، واشتراكات أي منشأة في أي وقت، وسلامة السجل.",
+        "Read the record as it is stored: anyone's timeline, any establishment's subscriptions at any "
+        "time, and the record's integrity.",
+    ),
+    "audit.person_title": ("سجل شخص", "Person timeline"),
+    "audit.id_label": ("رقم الهوية", "ID number"),
+    "audit.at_label": ("كما كان في", "As of"),
+    "audit.at_hint": (
+        "اتركه فارغاً للسجل كما هو الآن. الأوقات بتوقيت الرياض.",
+        "Leave empty for the record as it is now. Times are Riyadh time.",
+    ),
+    "audit.timeline_title": ("سجل رقم الهوية {id}", "Timeline of ID number {id}"),
+    "audit.as_of": ("كما سُجّل حتى {at}", "As recorded by {at}"),
+    "audit.now": ("كما هو الآن", "As it is now"),
+    "audit.events": ("الأحداث بترتيب وقوعها", "Events, in the order they happened"),
+    "audit.col.occurred": ("وقت الوقوع", "Happened"),
+    "audit.col.recorded": ("وقت التسجيل", "Recorded"),
+    "audit.col.type": ("الحدث", "Event"),
+    "audit.col.details": ("التفاصيل", "Details"),
+    "audit.alerts": ("الإشعارات ومحاولات إرسالها", "Alerts and their delivery attempts"),
+    "audit.col.establishment": ("المنشأة", "Establishment"),
+    "audit.no_alerts": ("لا توجد إشعارات.", "No alerts."),
+    "audit.sponsorships": ("الكفالات", "Sponsorships"),
+    "audit.col.sponsor": ("الكفيل", "Sponsor"),
+    "audit.col.from": ("من", "From"),
+    "audit.col.until": ("إلى", "Until"),
+    "audit.ongoing": ("حتى الآن", "to date"),
+    "audit.est_title": ("اشتراكات منشأة في وقت محدد", "An establishment's subscriptions at a time"),
+    "audit.unified_label": ("الرقم الموحد للمنشأة", "The establishment's unified number"),
+    "audit.est_count": ("{count} اشتراك نشط", "{count} active subscriptions"),
+    "audit.est_shown": ("تُعرض أول {shown} منها.", "The first {shown} are shown."),
+    "audit.integrity_title": ("سلامة السجل", "Record integrity"),
+    "audit.integrity_lead": (
+        "كل حدث محفوظ مربوط بما قبله بسلسلة بصمات؛ أي تعديل أو حذف أو إدراج يكسر السلسلة. "
+        "انشر آخر حلقة ليتحقق منها غيرك لاحقاً.",
+        "Every stored event is chained to the one before by its fingerprint; any change, deletion or "
+        "insertion breaks the chain. Publish the latest link so that others can check against it later.",
+    ),
+    "audit.latest_link": ("آخر حلقة في السلسلة", "The latest link of the chain"),
+    "audit.position": ("الموضع", "Position"),
+    "audit.link": ("البصمة", "Link"),
+    "audit.verify": ("تحقّق من السجل كاملاً الآن", "Verify the whole record now"),
+    "audit.intact": (
+        "السجل سليم: تم التحقق من {events} حدث.",
+        "The record is intact: {events} events checked.",
+    ),
+    "audit.altered": ("السجل تغيّر بعد تسجيله: {finding}", "The record was altered: {finding}"),
+    "audit.empty": ("السجل فارغ بعد.", "The record is still empty."),
+}
+
+# The alerts' vocabulary: one name for each event, visa type and status, in messages and on pages.
+for _name, _words in EVENT_LABELS.items():
+    _ENTRIES[f"event.{_name}"] = (_words["ar"], _words["en"])
+for _prefix, _table in (("direction", DIRECTIONS), ("visa_type", VISA_TYPES), ("visa_status", VISA_STATUSES)):
+    for _name, _words in _table.items():
+        _ENTRIES[f"{_prefix}.{_name}"] = (_words["ar"], _words["en"])
+_ENTRIES.update(
+    {
+        "event.person_registered": ("تسجيل الشخص", "person registered"),
+        "event.sponsorship_transferred": ("نقل الكفالة", "sponsorship transferred"),
+    }
+)
+
+MESSAGES: dict[str, dict[Language, str]] = {key: {"ar": ar, "en": en} for key, (ar, en) in _ENTRIES.items()}
+
+
+def register(entries: dict[str, tuple[str, str]]) -> None:
+    """Add catalogue entries (`key: (Arabic, English)`); a key may be defined once only."""
+    for key, (ar, en) in entries.items():
+        if key in MESSAGES:
+            raise ValueError(f"catalogue key '{key}' is already defined")
+        if not ar.strip() or not en.strip():
+            raise ValueError(f"catalogue key '{key}' needs both an Arabic and an English text")
+        MESSAGES[key] = {"ar": ar, "en": en}
+
+
+def language_of(value: str | None) -> Language | None:
+    """`ar` or `en` when `value` names one, else None."""
+    return "en" if value == "en" else "ar" if value == "ar" else None
+
+
+def translate(key: str, language: Language, **values: object) -> Markup:
+    """The catalogue's text for `key` in `language`, with `{name}` places filled (values escaped)."""
+    words = MESSAGES.get(key)
+    text = words[language] if words else key  # a missing key shows itself (the catalogue test forbids it)
+    return Markup(text).format(**values) if values else Markup(text)

@@ -1,0 +1,118 @@
+"""Browser fixtures: one chromium (Debian's, through Playwright) for the browser module, a real
+`jawazat serve` on PostgreSQL with an aiosmtpd server on loopback, both per module. Never skipped: without
+chromium or PostgreSQL these tests fail."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import jawazat_command
+from tests.support.browser import Served
+from tests.support.servers import running_smtp
+from tests.support.stores import PG_ADMIN_URL
+from tests.support.stores import admin as _admin
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_CODE = re.compile(r"\b(\d{6})\b")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One chromium for the module (the browser tests are one module). Playwright's sync API keeps an
+    event loop running in this thread while it is open: closing it with the module lets later tests use
+    `asyncio.run` again."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    name = f"jawazat_test_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    folder = tmp_path_factory.mktemp("portal")
+    try:
+        with running_smtp() as smtp:
+            env = {
+                **os.environ,
+                "JAWAZAT_DATABASE_URL": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
+                "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
+                "JAWAZAT_SMTP_URL": smtp.url,
+            }
+            process = subprocess.Popen(
+                [*jawazat_command(), "serve", "--host", "127.0.0.1", "--port", "0"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert process.stderr is not None
+            url = None
+            deadline = time.monotonic() + 60
+            while url is None and time.monotonic() < deadline:
+                text = process.stderr.readline()
+                if not text and process.poll() is not None:
+                    pytest.fail("jawazat serve did not start")
+                found = re.search(r"serving on (http://\S+)", text)
+                url = found.group(1) if found else None
+            assert url, "jawazat serve did not say where it listens"
+            log = folder / "serve.log"
+
+            def pump() -> None:  # keep reading: a full pipe would stop the server
+                assert process.stderr is not None
+                with open(log, "w", encoding="utf-8") as copy:
+                    for text in process.stderr:
+                        copy.write(text)
+
+            threading.Thread(target=pump, daemon=True).start()
+            assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+            try:
+                yield Served(url=url, env=env, smtp=smtp, process=process)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    finally:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path | None:
+    """Where page screenshots go: `JAWAZAT_PORTAL_SCREENSHOTS` (e.g. docs/portal), else nowhere."""
+    folder = os.environ.get("JAWAZAT_PORTAL_SCREENSHOTS")
+    if not folder:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
