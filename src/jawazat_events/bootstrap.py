@@ -30,7 +30,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = "; ".join(
-            f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+            (f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None
 
@@ -76,6 +78,10 @@ class Container:
         """The event store's AES key (`JAWAZAT_CIPHER_KEY`), or None: states are stored in clear."""
         key = self.settings.cipher_key
         return key.get_secret_value() if key is not None else None
+
+    def now(self) -> datetime:
+        """The current time (the container's clock)."""
+        return self.clock()
 
     def today(self) -> date:
         """Today's date in the business time zone."""
@@ -171,7 +177,7 @@ class Container:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.app, today=self.today, batch_size=self.settings.ingest_batch_size)
+        return Ingestor(self.app, today=self.today, now=self.now, batch_size=self.settings.ingest_batch_size)
 
     def redacted_database_url(self) -> str:
         db = self.database

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +19,9 @@ from pydantic import (
 )
 
 from jawazat_events.domain.identifiers import parse_id_number, parse_unified_number
+from jawazat_events.domain.plausible import check_business_time, check_document_date
 from jawazat_events.domain.reference import ISO_ALPHA3, VISA_STATUSES, VISA_TYPES
+from jawazat_events.domain.text import parse_code, parse_name
 
 ENGINE_MADE_TYPES = ("passport_expiry_approaching", "passport_expired")
 
@@ -30,6 +32,14 @@ def _id_number(value: str, info: ValidationInfo) -> str:
 
 def _unified(value: str, info: ValidationInfo) -> str:
     return parse_unified_number(value, field=info.field_name or "unified number")
+
+
+def _name(value: str, info: ValidationInfo) -> str:
+    return parse_name(value, field=info.field_name or "name")
+
+
+def _code(value: str, info: ValidationInfo) -> str:
+    return parse_code(value, field=info.field_name or "code")
 
 
 def _nationality(value: str) -> str:
@@ -56,7 +66,10 @@ SourceEventId = Annotated[Text, AfterValidator(_source_event_id)]
 IdNumber = Annotated[str, AfterValidator(_id_number)]
 UnifiedNumber = Annotated[str, AfterValidator(_unified)]
 Nationality = Annotated[str, AfterValidator(_nationality)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# Text that reaches messages: the domain's one rule for names and codes (NFC, no control or bidi
+# characters, not blank, bounded).
+Name = Annotated[str, AfterValidator(_name)]
+Code = Annotated[str, AfterValidator(_code)]
 
 
 class _FeedEvent(BaseModel):
@@ -72,8 +85,8 @@ class PersonRegistered(_FeedEvent):
 
     type: Literal["person_registered"]
     sponsor: UnifiedNumber
-    name_ar: Text
-    name_en: Text
+    name_ar: Name
+    name_en: Name
     nationality: Nationality
     passport_number: Code
     passport_issue_date: date
@@ -183,6 +196,17 @@ def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
         return _ADAPTER.validate_json(data)
     except ValidationError as error:
         raise FeedLineError(_check_type(error, data) or _describe(error)) from None
+
+
+def check_times(event: FeedEvent, *, now: datetime, today: date) -> None:
+    """Every time and date of the event inside its plausible window (`domain.plausible`): `occurred_at` at
+    most a day ahead of `now`, passport and visa dates within sane bounds; `InvalidValue` names the field."""
+    for name in type(event).model_fields:
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            check_business_time(value, now=now, field=name)
+        elif isinstance(value, date):
+            check_document_date(value, today=today, field=name)
 
 
 def _check_type(error: ValidationError, data: dict[str, Any] | str | bytes) -> str | None:

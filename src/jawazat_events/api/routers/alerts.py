@@ -6,11 +6,10 @@ from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from jawazat_events.api.deps import CurrentEstablishment, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
-from jawazat_events.api.schemas import AlertList, AlertOut, AlertStatus, IdNumber
+from jawazat_events.api.schemas import AlertList, AlertOut, AlertStatus, IdNumber, QueryTime
 from jawazat_events.queries import list_alerts
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=responses(*AUTHENTICATED))
@@ -23,7 +22,7 @@ def read_alerts(
     id_number: Annotated[IdNumber | None, Query(description="only alerts about this ID number")] = None,
     status: Annotated[AlertStatus | None, Query(description="only alerts in this status")] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="only alerts created at or after this time (with offset)")
+        QueryTime | None, Query(description="only alerts created at or after this time (with offset)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="at most this many")] = 1000,
 ) -> AlertList:

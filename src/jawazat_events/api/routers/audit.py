@@ -14,7 +14,6 @@ from eventsourcing.utils import TopicError
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from jawazat_events.api.deps import Auditor, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
@@ -22,6 +21,7 @@ from jawazat_events.api.schemas import (
     AuditEvent,
     AuditEventPage,
     IdNumber,
+    QueryTime,
     SubscriptionsAtOut,
     TimelineOut,
     UnifiedNumber,
@@ -36,7 +36,7 @@ _SECRET_SUFFIX = "_hash"
 _LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 At = Annotated[
-    AwareDatetime | None,
+    QueryTime | None,
     Query(description="as known at this time (ISO 8601 with offset); now when left out"),
 ]
 
