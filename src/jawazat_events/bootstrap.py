@@ -18,6 +18,7 @@ from jawazat_events.establishments import EstablishmentService
 from jawazat_events.ingest import Ingestor
 from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
+from jawazat_events.store_keys import KeysGiven, StoreKeys, check_store_keys
 from jawazat_events.tokens import TokenService
 
 if TYPE_CHECKING:
@@ -61,18 +62,35 @@ class Container:
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.settings.database_url)
 
+    # False only for tools that read raw stored bytes and never write (`audit verify`): they need no key.
+    check_keys: bool = True
+
     @cached_property
     def app(self) -> JawazatApplication:
-        """The event-sourced application over the configured store (tables made on first use)."""
+        """The event-sourced application over the configured store (tables made on first use), refused
+        (`ConfigurationError`) before anything is written when the keys given do not fit the store."""
         try:
-            return JawazatApplication(
-                self.database.eventsourcing_env(cipher_key=self.cipher_key()),
+            app = JawazatApplication(
+                self.database.eventsourcing_env(
+                    cipher_key=self.cipher_key(), old_cipher_keys=self.settings.old_cipher_keys
+                ),
                 cache_size=self.settings.aggregate_cache_size,
             )
         except Exception as error:  # the library raises many kinds; all mean "cannot open the store"
             raise ConfigurationError(
                 f"cannot open the event store at {self.redacted_database_url()}: {error}"
             ) from error
+        if self.check_keys:
+            try:
+                check_store_keys(
+                    StoreKeys(app.recorder, postgres=self.database.backend == "postgres"),
+                    KeysGiven(self.cipher_key(), self.settings.old_cipher_keys),
+                    where=self.redacted_database_url(),
+                )
+            except BaseException:
+                app.close()
+                raise
+        return app
 
     def cipher_key(self) -> str | None:
         """The event store's AES key (`JAWAZAT_CIPHER_KEY`), or None: states are stored in clear."""

@@ -282,7 +282,8 @@ def verify(
         anchors = [parse_anchor(a) for a in anchor or ()]
     except ValueError as error:
         raise fail(f"error: {error}", EXIT_USAGE) from None
-    with container() as wired, _bar("verify", err.is_terminal) as progress:
+    # The chain covers the stored (encrypted) bytes: no key needed, and nothing is written.
+    with container(check_keys=False) as wired, _bar("verify", err.is_terminal) as progress:
         report = walk(wired.app.store, anchors=anchors, progress=progress)
     if report.finding is not None:
         raise fail(f"verify: the record was altered: {report.finding.sentence()}", EXIT_REJECTED)

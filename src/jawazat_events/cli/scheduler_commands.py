@@ -65,6 +65,7 @@ def scheduler(
             summary = run_job(wired, run_now, today=business_day, wait_for_lock=True)
             out.print(summary or f"{run_now}: skipped", markup=False)
             return
+        _ = wired.app  # open the store now: wrong keys or an unreachable store refuse to start (exit 2)
         _log_to_stderr()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
