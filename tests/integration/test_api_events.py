@@ -28,7 +28,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture
 def world(container: Container) -> Iterator[ApiWorld]:
-    with api_world(container) as built:
+    # These tests read the store's figures on /metrics right after changing them: no reuse between scrapes.
+    with api_world(container, api_health_cache_seconds=0) as built:
         yield built
 
 
