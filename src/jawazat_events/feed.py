@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -198,10 +199,20 @@ def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
         raise FeedLineError(_check_type(error, data) or _describe(error)) from None
 
 
+@functools.cache
+def _time_fields(kind: type[BaseModel]) -> tuple[str, ...]:
+    """The names of an event type's time and date fields."""
+    return tuple(
+        name
+        for name, field in kind.model_fields.items()
+        if {field.annotation, *get_args(field.annotation)} & {date, datetime, AwareDatetime}
+    )
+
+
 def check_times(event: FeedEvent, *, now: datetime, today: date) -> None:
     """Every time and date of the event inside its plausible window (`domain.plausible`): `occurred_at` at
     most a day ahead of `now`, passport and visa dates within sane bounds; `InvalidValue` names the field."""
-    for name in type(event).model_fields:
+    for name in _time_fields(type(event)):
         value = getattr(event, name)
         if isinstance(value, datetime):
             check_business_time(value, now=now, field=name)

@@ -209,9 +209,16 @@ def check_store_keys(keys: StoreKeys, given: KeysGiven, *, where: str) -> StoreR
     encryption on its first opening, and a rotated key's fingerprint); `ConfigurationError` otherwise."""
     record = keys.read()
     if record is None:
-        keys.write(_adopted(keys.first_state(), given, where=where))
+        adopted = _adopted(keys.first_state(), given, where=where)
+        # The encryption row first: when two processes start on a new store, the first one's answer
+        # stands, and only a process that agrees with it adds the fingerprint it found.
+        keys.write({ENCRYPTION: adopted.pop(ENCRYPTION)})
         record = keys.read()
         assert record is not None
+        if record.encrypted and adopted:
+            keys.write(adopted)
+            record = keys.read()
+            assert record is not None
     additions = required_additions(record, given, where=where)
     if additions:
         keys.write(dict(_key_row(fp) for fp in additions))

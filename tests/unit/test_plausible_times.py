@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jawazat_events import feed
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.plausible import (
     EARLIEST_TIME,
@@ -98,3 +99,17 @@ def test_any_aware_time_is_accepted_or_refused_with_a_sentence(moment: datetime)
         except InvalidValue:
             continue
         assert EARLIEST_TIME <= moment.astimezone(UTC) < LATEST_QUERY_TIME
+
+
+def test_the_feed_checks_every_time_and_date_field_of_every_event_type() -> None:
+    for kind in (
+        feed.PersonRegistered,
+        feed.BorderCrossing,
+        feed.PassportRenewed,
+        feed.VisaIssued,
+        feed.VisaStatusChanged,
+        feed.SponsorshipTransferred,
+    ):
+        checked = set(feed._time_fields(kind))
+        typed = {n for n, f in kind.model_fields.items() if "date" in repr(f.annotation).lower()}
+        assert "occurred_at" in checked and typed == checked, (kind.__name__, checked, typed)

@@ -10,6 +10,7 @@ name on their own.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from jawazat_events.domain.errors import InvalidValue
@@ -22,16 +23,16 @@ CODE_MAX_LENGTH = 40
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Allowed inside text, but text made only of these (and spaces) is blank.
 INVISIBLE = frozenset("\u00ad\u034f\u180e\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Exactly the Unicode categories Cc (C0, DEL, C1), Cs (surrogates), Zl and Zp, and the bidi controls: one
+# regular expression finds them far faster than asking `unicodedata` about every character.
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+_FORBIDDEN = re.compile(f"[{_CONTROLS}]|[{''.join(sorted(BIDI_CONTROLS))}]")
 
 
-def _forbidden(char: str) -> str | None:
-    """Why this character may not appear in free text, or None when it may."""
+def _why(char: str) -> str:
     if char in BIDI_CONTROLS:
         return "bidirectional control characters"
-    if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-        return "control characters or line breaks"
-    return None
+    return "control characters or line breaks"
 
 
 def clean_text(raw: object, *, field: str, max_length: int) -> str:
@@ -41,12 +42,12 @@ def clean_text(raw: object, *, field: str, max_length: int) -> str:
     text = unicodedata.normalize("NFC", raw).strip()
     if len(text) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters (it has {len(text):,})")
-    for position, char in enumerate(text, start=1):
-        reason = _forbidden(char)
-        if reason is not None:
-            raise InvalidValue(
-                f"{field} must not contain {reason} (U+{ord(char):04X} at character {position})"
-            )
+    found = _FORBIDDEN.search(text)
+    if found is not None:
+        char = found.group()
+        raise InvalidValue(
+            f"{field} must not contain {_why(char)} (U+{ord(char):04X} at character {found.start() + 1})"
+        )
     if all(char.isspace() or char in INVISIBLE for char in text):
         raise InvalidValue(f"{field} must have at least 1 character besides spaces and invisible ones")
     return text
@@ -65,6 +66,6 @@ def parse_code(raw: object, *, field: str) -> str:
 def for_display(text: str) -> str:
     """Text recorded before these rules, made safe to show: each forbidden character becomes a space.
     (New text never needs it: it was refused at the edge.)"""
-    if not any(_forbidden(char) for char in text):
+    if _FORBIDDEN.search(text) is None:
         return text
-    return "".join(" " if _forbidden(char) else char for char in text).strip()
+    return _FORBIDDEN.sub(" ", text).strip()
