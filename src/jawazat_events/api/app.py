@@ -61,5 +61,9 @@ def create_app(container: Container) -> FastAPI:
     for module in (subscriptions, contacts, alerts, events, audit, callbacks, health):
         app.include_router(module.router)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.api_max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=container.settings.api_max_body_bytes,
+        body_timeout_seconds=container.settings.api_body_timeout_seconds,
+    )
     return app

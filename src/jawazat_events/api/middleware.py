@@ -1,4 +1,5 @@
-"""Every request's edge: request ids, the body-size limit, one masked access-log line, HTTP metrics.
+"""Every request's edge: request ids, the body-size and body-time limits, one masked access-log line,
+HTTP metrics.
 
 Logs carry the request id (`X-Request-ID`, echoed on every answer) and the caller's label, never a key, a
 token or a full ID number: ID numbers in paths and messages are masked to their last four digits, and
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jawazat_events.api.body_deadline import BodyDeadline
 from jawazat_events.api.metrics import record_request
 from jawazat_events.domain.identifiers import mask_id_number
 
@@ -75,9 +77,10 @@ def _json_response(status: int, body: dict[str, Any], request_id: str) -> tuple[
 class RequestContextMiddleware:
     """Pure ASGI middleware (no per-request task or body copy beyond what the limit needs)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout_seconds: float = 30.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,8 +104,10 @@ class RequestContextMiddleware:
             for message in _json_response(code, body, request_id):
                 await send_with_id(message)
 
+        # A body that stalls is answered 408 (through send_with_id: request id, status in the log line).
+        deadline = BodyDeadline(receive, send_with_id, seconds=self.body_timeout_seconds)
         try:
-            limited = await self._limit_body(scope, receive)
+            limited = await self._limit_body(scope, deadline.receive)
             if isinstance(limited, int):
                 await refuse(
                     limited,
@@ -111,7 +116,7 @@ class RequestContextMiddleware:
                     else {"detail": "the Content-Length header is not a number of bytes"},
                 )
                 return
-            await self.app(scope, limited, send_with_id)
+            await self.app(scope, limited, deadline.send)
         except Exception as error:
             # The last safety net: no input may produce a traceback page or a dropped connection.
             log.error(

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,11 +21,16 @@ from pydantic import (
 
 from jawazat_events.domain.identifiers import parse_email, parse_mobile
 from jawazat_events.domain.notification_types import NotificationType, parse_notification_types
+from jawazat_events.domain.plausible import check_query_time
 from jawazat_events.services.fields import IdNumberText, UnifiedNumberText
 from jawazat_events.services.ingest import LineStatus
 
 EXAMPLE_ID = "2000000006"
 EXAMPLE_UNIFIED = "7001234567"
+
+
+def _query_time(value: datetime) -> datetime:
+    return check_query_time(value)
 
 
 def _types(value: list[NotificationType]) -> list[str]:
@@ -50,6 +56,14 @@ Email = Annotated[
     StringConstraints(max_length=320),
     AfterValidator(parse_email),
     Field(description="e-mail address (syntax checked, stored normalised)", examples=["hr@example.sa"]),
+]
+# A time given to a query (`since`, `at`): with offset, inside the domain's query window (else 422).
+QueryTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_query_time),
+    Field(
+        description="ISO 8601 with offset, from 1900 to before 9000", examples=["2026-07-01T09:00:00+03:00"]
+    ),
 ]
 NotificationTypes = Annotated[
     list[NotificationType],

@@ -8,7 +8,9 @@ from enum import StrEnum
 
 from eventsourcing.persistence import IntegrityError
 
+from jawazat_events.api.auth_failures import AuthFailures, Network
 from jawazat_events.api.ratelimit import RateLimiter
+from jawazat_events.api.snapshots import Snapshots
 from jawazat_events.bootstrap import Container
 
 INDEX_CATCH_UP_ATTEMPTS = 5
@@ -41,6 +43,10 @@ class ApiState:
 
     container: Container
     limiter: RateLimiter
+    auth_failures: AuthFailures
+    trusted_proxies: tuple[Network, ...] = ()
+    # What /healthz and /metrics read from the store, reused for a moment.
+    snapshots: Snapshots = field(default_factory=lambda: Snapshots(0.0))
     # The ingestor keeps a cache of aggregates it changes in place: one ingest at a time per process
     # (the store serialises writers anyway; other processes are handled by its conflict retries).
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,7 +54,15 @@ class ApiState:
 
     @classmethod
     def for_container(cls, container: Container) -> ApiState:
-        return cls(container=container, limiter=RateLimiter(container.settings.api_rate_limit_per_minute))
+        settings = container.settings
+        failures = settings.api_auth_failures_per_minute or settings.api_rate_limit_per_minute
+        return cls(
+            container=container,
+            limiter=RateLimiter(settings.api_rate_limit_per_minute),
+            auth_failures=AuthFailures(failures),
+            trusted_proxies=settings.trusted_proxies,
+            snapshots=Snapshots(settings.api_health_cache_seconds),
+        )
 
     def warm_up(self) -> None:
         """Open the store and the read models before the first request (tables made on first use)."""

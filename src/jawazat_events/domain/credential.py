@@ -10,8 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from jawazat_events.domain.errors import DomainError, InvalidValue
 from jawazat_events.domain.identifiers import NAMESPACE
-
-MAX_NAME_LENGTH = 200
+from jawazat_events.domain.text import parse_name
 
 
 class Role(StrEnum):
@@ -39,12 +38,7 @@ def check_role(role: str) -> Role:
 
 def check_name(name: str) -> str:
     """Whom the token was issued to: a short, non-empty label for operators and auditors."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise InvalidValue("name must not be empty")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidValue(f"name must be at most {MAX_NAME_LENGTH} characters")
-    return cleaned
+    return parse_name(name, field="name")
 
 
 def credential_id(token_id: str) -> UUID:

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.identifiers import establishment_id
+from jawazat_events.domain.text import parse_name
 
 LANGUAGES = ("ar", "en")
 
@@ -65,11 +66,9 @@ class Establishment(Aggregate):
         api_key_hash: str,
     ) -> Establishment:
         """Register an establishment; its API key is given here already hashed."""
-        if not name.strip():
-            raise InvalidValue("name must not be empty")
         return cls(
             unified_number=unified_number,
-            name=name.strip(),
+            name=parse_name(name, field="name"),
             email=email,
             mobile=mobile,
             language=check_language(language),

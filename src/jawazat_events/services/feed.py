@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -17,8 +18,9 @@ from pydantic import (
     ValidationError,
 )
 
+from jawazat_events.domain.plausible import check_business_time, check_document_date
 from jawazat_events.domain.reference import ISO_ALPHA3, VISA_STATUSES, VISA_TYPES
-from jawazat_events.services.fields import IdNumber, UnifiedNumber
+from jawazat_events.services.fields import Code, IdNumber, Name, UnifiedNumber
 
 ENGINE_MADE_TYPES = ("passport_expiry_approaching", "passport_expired")
 
@@ -45,7 +47,6 @@ def _source_event_id(value: str) -> str:
 
 SourceEventId = Annotated[Text, AfterValidator(_source_event_id)]
 Nationality = Annotated[str, AfterValidator(_nationality)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class _FeedEvent(BaseModel):
@@ -61,8 +62,8 @@ class PersonRegistered(_FeedEvent):
 
     type: Literal["person_registered"]
     sponsor: UnifiedNumber
-    name_ar: Text
-    name_en: Text
+    name_ar: Name
+    name_en: Name
     nationality: Nationality
     passport_number: Code
     passport_issue_date: date
@@ -172,6 +173,27 @@ def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
         return _ADAPTER.validate_json(data)
     except ValidationError as error:
         raise FeedLineError(_check_type(error, data) or _describe(error)) from None
+
+
+@functools.cache
+def _time_fields(kind: type[BaseModel]) -> tuple[str, ...]:
+    """The names of an event type's time and date fields."""
+    return tuple(
+        name
+        for name, field in kind.model_fields.items()
+        if {field.annotation, *get_args(field.annotation)} & {date, datetime, AwareDatetime}
+    )
+
+
+def check_times(event: FeedEvent, *, now: datetime, today: date) -> None:
+    """Every time and date of the event inside its plausible window (`domain.plausible`): `occurred_at` at
+    most a day ahead of `now`, passport and visa dates within sane bounds; `InvalidValue` names the field."""
+    for name in _time_fields(type(event)):
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            check_business_time(value, now=now, field=name)
+        elif isinstance(value, date):
+            check_document_date(value, today=today, field=name)
 
 
 def _check_type(error: ValidationError, data: dict[str, Any] | str | bytes) -> str | None:
