@@ -19,7 +19,12 @@ import psycopg
 from jawazat_events import locks
 from jawazat_events.locks import ProjectionUnit
 
-SINGLE_UNITS = {"subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX, "people": ProjectionUnit.PEOPLE}
+SINGLE_UNITS = {
+    "subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX,
+    "people": ProjectionUnit.PEOPLE,
+    "requests": ProjectionUnit.REQUESTS,
+    "request_notifications": ProjectionUnit.REQUEST_NOTIFICATIONS,
+}
 HEARTBEATS = "worker_heartbeats"
 LIVE_FOR = timedelta(seconds=15)
 

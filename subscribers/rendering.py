@@ -278,6 +278,10 @@ def render(
     view: AlertView, *, channel: ChannelName, recipient: str, language: Language, tz: ZoneInfo
 ) -> OutgoingMessage:
     """The message for one alert on one channel: SMS in the recipient's language, e-mail in both."""
+    if view.notification_type == "request_status":  # requesters of e-service requests
+        from jawazat_events.subscribers.request_rendering import render_request
+
+        return render_request(view, channel=channel, recipient=recipient, language=language, tz=tz)
     if channel == "sms":
         text = render_sms(view, language, tz=tz)
         return OutgoingMessage(view.alert_id, "sms", recipient, None, text, None, language)

@@ -21,6 +21,7 @@ from jawazat_events.store import ConfigurationError, DatabaseUrl
 from jawazat_events.tokens import TokenService
 
 if TYPE_CHECKING:
+    from jawazat_events.eservices_wiring import EServices
     from jawazat_events.expiry import ExpiryJob
 
 
@@ -43,9 +44,17 @@ class ReadModels:
     index: Any
     people: Any
     fanout: Any
+    requests: Any = None
+    request_notifications: Any = None
+
+    def eservices(self) -> list[Any]:
+        """The e-services' projections (requests view, request notifications), when wired."""
+        return [p for p in (self.requests, self.request_notifications) if p is not None]
 
     def all(self) -> list[Any]:
-        return [self.index, self.people, self.fanout]
+        # Request notifications come before the fan-out: a rebuild replays delivery events (applied by the
+        # fan-out) only after the alert rows they update exist.
+        return [self.index, self.people, *self.eservices(), self.fanout]
 
 
 @dataclass
@@ -87,6 +96,8 @@ class Container:
         from jawazat_events.projections.base import ReadModelDatabase
         from jawazat_events.projections.fanout import AlertFanout
         from jawazat_events.projections.people import PeopleView
+        from jawazat_events.projections.request_notifications import RequestNotifications
+        from jawazat_events.projections.requests import RequestsView
         from jawazat_events.projections.subscription_index import SubscriptionIndex
 
         db = ReadModelDatabase(self.app.factory.datastore)  # type: ignore[attr-defined]
@@ -95,6 +106,8 @@ class Container:
             index=SubscriptionIndex(db),
             people=PeopleView(db),
             fanout=AlertFanout(db, partitions=self.settings.fanout_partitions),
+            requests=RequestsView(db),
+            request_notifications=RequestNotifications(db),
         )
         for projection in models.all():
             projection.create_tables()
@@ -172,6 +185,15 @@ class Container:
     @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(self.app, today=self.today, batch_size=self.settings.ingest_batch_size)
+
+    # --- e-services (docs/eservices.md) ------------------------------------------------------------
+
+    @cached_property
+    def eservices(self) -> EServices:
+        """Renewed passports, travel and Makkah permits, support tickets."""
+        from jawazat_events.eservices_wiring import build_eservices
+
+        return build_eservices(self)
 
     def redacted_database_url(self) -> str:
         db = self.database

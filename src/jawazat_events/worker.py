@@ -1,4 +1,5 @@
-"""The worker: runs the projections (subscription index, people view, alert fan-out) and delivery.
+"""The worker: runs the projections (subscription index, people view, e-service requests and their
+notifications, alert fan-out) and delivery.
 
 `run_once()` drains everything pending and returns a summary; `run_forever()` follows new events until
 stopped (SIGTERM/SIGINT set the stop flag; the current batch finishes or rolls back atomically).
@@ -48,7 +49,8 @@ class Worker:
         summary = WorkerSummary(head=head)
         size = self.container.settings.projection_batch_size
         index, people, fanout = self.read_models.index, self.read_models.people, self.read_models.fanout
-        for name, projection in (("subscription_index", index), ("people", people)):
+        singles = [index, people, *self.read_models.eservices()]
+        for name, projection in ((p.name, p) for p in singles):
             if name in self.claims.singles:
                 summary.events_read[name] = (
                     Follower(app, projection, batch_size=size).drain(head=head, stop_flag=self.stop).read

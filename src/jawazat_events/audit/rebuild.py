@@ -131,6 +131,10 @@ def rebuild(
     if unknown:
         raise ValueError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(known)}")
     chosen = [p for p in models.all() if not names or p.name in names]
+    # Projections sharing a table (the fan-out and request notifications write alerts) are rebuilt
+    # together: dropping the table for one would lose the other's rows.
+    shared = {table for p in chosen for table in p.tables}
+    chosen = [p for p in models.all() if p in chosen or shared & set(p.tables)]
     db: ReadModelDatabase = models.db
     report = RebuildReport()
     started = time.perf_counter()

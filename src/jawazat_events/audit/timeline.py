@@ -91,11 +91,14 @@ def person_timeline(container: Any, id_number: str, at: datetime | None = None) 
     number = parse_id_number(id_number)
     moment = utc_moment(at, container.settings.zone) if at is not None else None
     events = recorded_events(container, number, moment)
-    by_business_time = sorted(events, key=lambda e: (e.occurred_at, e.timestamp, e.originator_version))
+    from jawazat_events.audit.requests import request_entries
+
+    entries = [((e.occurred_at, e.timestamp, e.originator_version), _event_entry(e)) for e in events]
+    entries += request_entries(container, number, moment)  # e-service requests about the person
     return {
         "id_number": number,
         "at": moment.isoformat() if moment is not None else None,
-        "events": [_event_entry(e) for e in by_business_time],
+        "events": [entry for _, entry in sorted(entries, key=lambda item: item[0])],
         "alerts": _alerts(container, number, moment),
         "sponsorships": _sponsorships(events),
     }

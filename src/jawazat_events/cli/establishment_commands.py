@@ -31,11 +31,12 @@ def add_establishment(
     email: Annotated[str | None, typer.Option("--email", help="default e-mail for alerts")] = None,
     mobile: Annotated[str | None, typer.Option("--mobile", help="default mobile for alerts")] = None,
     language: Annotated[str, typer.Option("--language", help="ar or en")] = "ar",
+    city: Annotated[str | None, typer.Option("--city", help="city it is based in, e.g. Makkah")] = None,
 ) -> None:
     """Register an establishment and print its API key once (only its hash is stored)."""
     with container() as wired:
         key = wired.establishments.register(
-            unified_number=unified, name=name, email=email, mobile=mobile, language=language
+            unified_number=unified, name=name, email=email, mobile=mobile, language=language, city=city
         )
     out.print(key, markup=False)
 

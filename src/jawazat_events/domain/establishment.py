@@ -20,6 +20,19 @@ def check_language(language: str) -> str:
     return language
 
 
+MAX_CITY_LENGTH = 100
+
+
+def check_city(city: str | None) -> str | None:
+    """The city the establishment is based in, as given (trimmed); None when not given."""
+    if city is None or not city.strip():
+        return None
+    cleaned = " ".join(city.split())
+    if len(cleaned) > MAX_CITY_LENGTH:
+        raise InvalidValue(f"city must be at most {MAX_CITY_LENGTH} characters")
+    return cleaned
+
+
 class Establishment(Aggregate):
     """An establishment registered for the notification service."""
 
@@ -34,6 +47,7 @@ class Establishment(Aggregate):
         mobile: str | None
         language: str
         api_key_hash: str
+        city: str | None
 
     @event(Registered)
     def __init__(
@@ -45,6 +59,7 @@ class Establishment(Aggregate):
         mobile: str | None,
         language: str,
         api_key_hash: str,
+        city: str | None = None,  # registrations recorded before cities were known have none
     ) -> None:
         self.unified_number = unified_number
         self.name = name
@@ -52,6 +67,7 @@ class Establishment(Aggregate):
         self.mobile = mobile
         self.language = language
         self.api_key_hash = api_key_hash
+        self.city = city
 
     @classmethod
     def register(
@@ -63,6 +79,7 @@ class Establishment(Aggregate):
         mobile: str | None,
         language: str,
         api_key_hash: str,
+        city: str | None = None,
     ) -> Establishment:
         """Register an establishment; its API key is given here already hashed."""
         if not name.strip():
@@ -74,6 +91,7 @@ class Establishment(Aggregate):
             mobile=mobile,
             language=check_language(language),
             api_key_hash=api_key_hash,
+            city=check_city(city),
         )
 
     class Event(Aggregate.Event):
