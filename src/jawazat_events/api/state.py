@@ -15,19 +15,25 @@ INDEX_CATCH_UP_ATTEMPTS = 5
 
 
 class CallerRole(StrEnum):
-    """Who is calling: an establishment (API key), a source system or an auditor (tokens)."""
+    """Who is calling: an establishment (API key), or a token's holder (source, auditor, individual,
+    officer)."""
 
     ESTABLISHMENT = "establishment"
     SOURCE = "source"
     AUDITOR = "auditor"
+    INDIVIDUAL = "individual"
+    OFFICER = "officer"
 
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: its role and who it is (unified number, or the token's id)."""
+    """An authenticated caller: its role and who it is (unified number, or the token's id); an
+    individual's token also names the person (`id_number`)."""
 
     role: CallerRole
     principal: str
+    id_number: str | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from hijridate import Hijri
+from hijridate import Gregorian, Hijri
 
 from jawazat_events.domain.makkah_permit import SeasonWindow, parse_season
 from jawazat_events.domain.requests import NotEligible
@@ -70,3 +70,12 @@ class HajjSeasons:
                 f"{OPENS_AHEAD.days} days before",
             )
         return window
+
+    def next_open(self, today: date) -> SeasonWindow:
+        """The first season still accepting applications today (this Hijri year's, else the next)."""
+        year = Gregorian(today.year, today.month, today.day).to_hijri().year
+        for season in (str(year), str(year + 1)):
+            window = self.window(season)
+            if today <= window.closes:
+                return window
+        return self.window(str(year + 2))
