@@ -58,11 +58,12 @@ class RequestsView(Projection):
             "id_number TEXT NOT NULL, requester TEXT NOT NULL, status TEXT NOT NULL, "
             "season TEXT, valid_from TEXT, valid_until TEXT, problem_type TEXT, procedure TEXT, "
             "reason TEXT, requested_at TEXT NOT NULL, updated_at TEXT NOT NULL, position BIGINT NOT NULL, "
+            "first_position BIGINT NOT NULL, "
             "PRIMARY KEY (kind, request_id))",
             f"CREATE INDEX IF NOT EXISTS {REQUESTS}_queue "
-            f"ON {REQUESTS} (kind, status, requested_at, request_id)",
+            f"ON {REQUESTS} (kind, status, requested_at, first_position)",
             f"CREATE INDEX IF NOT EXISTS {REQUESTS}_by_requester "
-            f"ON {REQUESTS} (kind, requester, requested_at, request_id)",
+            f"ON {REQUESTS} (kind, requester, requested_at, first_position)",
             f"CREATE INDEX IF NOT EXISTS {REQUESTS}_by_person ON {REQUESTS} (id_number)",
         ]
 
@@ -91,8 +92,8 @@ class RequestsView(Projection):
         kind = type(event).__qualname__.split(".")[0]
         sql.execute(
             f"INSERT INTO {REQUESTS} (kind, request_id, aggregate_id, id_number, requester, status, season, "
-            "valid_from, valid_until, problem_type, procedure, reason, requested_at, updated_at, position) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "valid_from, valid_until, problem_type, procedure, reason, requested_at, updated_at, position, "
+            "first_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 {"TravelPermit": "travel_permit", "MakkahPermit": "makkah_permit", "Ticket": "ticket"}[kind],
                 event.request_id,
@@ -109,6 +110,7 @@ class RequestsView(Projection):
                 _utc(event.occurred_at),
                 _utc(event.occurred_at),
                 position,
+                position,
             ),
         )
 
@@ -117,23 +119,22 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def encode_cursor(requested_at: str, request_id: str) -> str:
+def encode_cursor(requested_at: str, first_position: int) -> str:
     """An opaque cursor: where the previous page ended."""
-    return (
-        base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{requested_at}|{request_id}".encode()).decode().rstrip("=")
-    )
+    text = f"{_CURSOR_PREFIX}{requested_at}|{first_position}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """(requested_at, request_id) of a cursor this API gave out, or raise naming `cursor`."""
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """(requested_at, first position) of a cursor this API gave out, or raise naming `cursor`."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     parts = text.removeprefix(_CURSOR_PREFIX).split("|")
-    if not text.startswith(_CURSOR_PREFIX) or len(parts) != 2:
+    if not text.startswith(_CURSOR_PREFIX) or len(parts) != 2 or not parts[1].isdigit():
         raise InvalidValue("cursor is not one this API gave out: pass next_cursor from the previous page")
-    return parts[0], parts[1]
+    return parts[0], int(parts[1])
 
 
 def _shape(row: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +171,7 @@ class RequestsQueries:
     def list(
         self, kind: str, *, requester: str | None, status: str | None, limit: int, cursor: str | None
     ) -> Page:
-        """Requests of one kind, oldest first; narrowed to a requester and/or a status."""
+        """Requests of one kind, oldest first (then in recording order); narrowed by requester, status."""
         self.catch_up()
         clauses, params = ["kind = ?"], [kind]
         if requester is not None:
@@ -181,17 +182,17 @@ class RequestsQueries:
             params.append(status)
         if cursor is not None:
             after_time, after_id = decode_cursor(cursor)
-            clauses.append("(requested_at > ? OR (requested_at = ? AND request_id > ?))")
+            clauses.append("(requested_at > ? OR (requested_at = ? AND first_position > ?))")
             params += [after_time, after_time, after_id]
         with self.db.reading() as sql:
             rows = sql.execute(
                 f"SELECT * FROM {REQUESTS} WHERE {' AND '.join(clauses)} "
-                "ORDER BY requested_at, request_id LIMIT ?",
+                "ORDER BY requested_at, first_position LIMIT ?",
                 [*params, limit + 1],
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        following = encode_cursor(rows[-1]["requested_at"], rows[-1]["request_id"]) if more else None
+        following = encode_cursor(rows[-1]["requested_at"], rows[-1]["first_position"]) if more else None
         return Page(items=[_shape(row) for row in rows], next_cursor=following)
 
     def aggregate_ids_about(self, id_number: str) -> list[UUID]:
