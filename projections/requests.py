@@ -168,12 +168,13 @@ class RequestsQueries:
         self.db = db
         self.catch_up = catch_up
 
-    def list(
+    def page(
         self, kind: str, *, requester: str | None, status: str | None, limit: int, cursor: str | None
     ) -> Page:
         """Requests of one kind, oldest first (then in recording order); narrowed by requester, status."""
         self.catch_up()
-        clauses, params = ["kind = ?"], [kind]
+        clauses: list[str] = ["kind = ?"]
+        params: list[Any] = [kind]
         if requester is not None:
             clauses.append("requester = ?")
             params.append(requester)

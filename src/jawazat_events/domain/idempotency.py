@@ -36,7 +36,7 @@ class IdempotentRequest(Aggregate):
     """What a request sent with this key did: its fingerprint (route and body) and its answer."""
 
     @staticmethod
-    def create_id(scope: str, key: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(scope: str, key: str, **_: Any) -> UUID:
         return idempotency_id(scope, key)
 
     class Answered(Aggregate.Created):

@@ -168,7 +168,7 @@ class MakkahPermit(RequestAggregate):
     kind = "makkah_permit"
 
     @staticmethod
-    def create_id(permit_id: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(permit_id: str, **_: Any) -> UUID:
         return UUID(permit_id)
 
     class Requested(RequestAggregate.Created, RequestEvent):

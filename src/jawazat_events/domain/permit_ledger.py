@@ -28,7 +28,7 @@ class PermitLedger(Aggregate):
     """Windows of one person's active permits of one kind; overlapping windows are refused."""
 
     @staticmethod
-    def create_id(kind: str, id_number: str, scope: str = "", **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(kind: str, id_number: str, scope: str = "", **_: Any) -> UUID:
         return ledger_id(kind, id_number, scope)
 
     class Opened(Aggregate.Created):

@@ -157,7 +157,7 @@ class Ticket(RequestAggregate):
     kind = "ticket"
 
     @staticmethod
-    def create_id(tracking_number: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(tracking_number: str, **_: Any) -> UUID:
         return ticket_id(tracking_number)
 
     class Received(RequestAggregate.Created, RequestEvent):

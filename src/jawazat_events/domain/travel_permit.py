@@ -82,7 +82,7 @@ class TravelPermit(RequestAggregate):
     kind = "travel_permit"
 
     @staticmethod
-    def create_id(permit_id: str, **_: Any) -> UUID:  # type: ignore[override]
+    def create_id(permit_id: str, **_: Any) -> UUID:
         return UUID(permit_id)
 
     class Requested(RequestAggregate.Created, RequestEvent):

@@ -21,6 +21,6 @@ class RequestListing(Protocol):
     Implementations bring their read model up to date first, so a caller sees its own requests.
     """
 
-    def list(
+    def page(
         self, kind: str, *, requester: str | None, status: str | None, limit: int, cursor: str | None
     ) -> Page: ...

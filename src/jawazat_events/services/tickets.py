@@ -218,7 +218,7 @@ class TicketService:
     def list(self, actor: Actor, *, status: str | None, limit: int, cursor: str | None) -> Page:
         """The owner's tickets, or for officers every ticket (`status="received"`: the newest work)."""
         requester = None if actor.is_officer else actor.key
-        return self.listing.list(KIND, requester=requester, status=status, limit=limit, cursor=cursor)
+        return self.listing.page(KIND, requester=requester, status=status, limit=limit, cursor=cursor)
 
     def _visible(
         self, actor: Actor, tracking_number: str, *, officers_only: bool = False, owner_only: bool = False

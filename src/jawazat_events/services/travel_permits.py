@@ -148,7 +148,7 @@ class TravelPermitService:
     def list(self, actor: Actor, *, status: str | None, limit: int, cursor: str | None) -> Page:
         """The guardian's permits, or for officers every permit (`status="pending"`: their queue)."""
         requester = None if actor.is_officer else actor.key
-        return self.listing.list(KIND, requester=requester, status=status, limit=limit, cursor=cursor)
+        return self.listing.page(KIND, requester=requester, status=status, limit=limit, cursor=cursor)
 
     # --- helpers ---------------------------------------------------------------------------------
 
