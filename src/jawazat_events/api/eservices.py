@@ -42,9 +42,8 @@ def _requiring(*roles: CallerRole) -> Any:
     def require(caller: CurrentCaller) -> Actor:
         actor = actor_of(caller)
         if actor is None or caller.role not in roles:
-            raise HTTPException(
-                status_code=403, detail=f"this route is for {wanted}; the caller is a {caller.role.value}"
-            )
+            detail = f"this route is for {wanted}; the caller's role is {caller.role.value}"
+            raise HTTPException(status_code=403, detail=detail)
         return actor
 
     require.__name__ = "require_" + "_or_".join(r.value for r in roles)

@@ -63,15 +63,20 @@ def _listing(items: list[dict[str, Any]], columns: tuple[str, ...], title: str, 
     out.print(table)
 
 
-def _all(fetch: Any) -> list[dict[str, Any]]:
+def _list(service_of: Any, status: str | None, columns: tuple[str, ...], title: str, as_json: bool) -> None:
+    """Every request of one kind, page by page, as a table or JSON lines."""
+    who = officer("cli")
     items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = fetch(cursor)
-        items.extend(page.items)
-        if page.next_cursor is None:
-            return items
-        cursor = page.next_cursor
+    with container() as wired:
+        service = service_of(wired.eservices)
+        cursor: str | None = None
+        while True:
+            page = service.list(who, status=status, limit=500, cursor=cursor)
+            items.extend(page.items)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    _listing(items, columns, title, as_json)
 
 
 PERMIT_COLUMNS = ("permit_id", "id_number", "status", "valid_from", "valid_until", "requested_at", "reason")
@@ -81,11 +86,7 @@ PERMIT_COLUMNS = ("permit_id", "id_number", "status", "valid_from", "valid_until
 @handles_errors
 def list_travel(status: StatusFilter = None, as_json: AsJson = False) -> None:
     """Every travel permit, oldest first (`--status pending`: the queue)."""
-    who = officer("cli")
-    with container() as wired:
-        service = wired.eservices.travel_permits
-        items = _all(lambda cursor: service.list(who, status=status, limit=500, cursor=cursor))
-    _listing(items, PERMIT_COLUMNS, "Travel permits", as_json)
+    _list(lambda es: es.travel_permits, status, PERMIT_COLUMNS, "Travel permits", as_json)
 
 
 @travel_app.command("decide")
@@ -107,11 +108,7 @@ def decide_travel(
 @handles_errors
 def list_makkah(status: StatusFilter = None, as_json: AsJson = False) -> None:
     """Every Makkah permit application, oldest first (`--status pending`: the queue)."""
-    who = officer("cli")
-    with container() as wired:
-        service = wired.eservices.makkah_permits
-        items = _all(lambda cursor: service.list(who, status=status, limit=500, cursor=cursor))
-    _listing(items, ("season", *PERMIT_COLUMNS), "Makkah permits", as_json)
+    _list(lambda es: es.makkah_permits, status, ("season", *PERMIT_COLUMNS), "Makkah permits", as_json)
 
 
 @makkah_app.command("decide")
@@ -145,13 +142,8 @@ def revoke_makkah(
 @handles_errors
 def list_tickets(status: StatusFilter = None, as_json: AsJson = False) -> None:
     """Every ticket, oldest first (`--status received`: the new ones)."""
-    who = officer("cli")
-    with container() as wired:
-        service = wired.eservices.tickets
-        items = _all(lambda cursor: service.list(who, status=status, limit=500, cursor=cursor))
-    _listing(
-        items, ("tracking_number", "status", "problem_type", "procedure", "requested_at"), "Tickets", as_json
-    )
+    columns = ("tracking_number", "status", "problem_type", "procedure", "requested_at")
+    _list(lambda es: es.tickets, status, columns, "Tickets", as_json)
 
 
 @tickets_app.command("show")

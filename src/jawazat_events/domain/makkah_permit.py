@@ -24,10 +24,10 @@ from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.person import PersonDetails, Visa
 from jawazat_events.domain.requests import (
     Contacts,
-    Decision,
     NotEligible,
+    OfficerStep,
+    PermitAggregate,
     PermitStatus,
-    RequestAggregate,
     Requester,
     RequestEvent,
     check_reason,
@@ -162,7 +162,7 @@ def check_makkah_eligibility(
         )
 
 
-class MakkahPermit(RequestAggregate):
+class MakkahPermit(PermitAggregate):
     """One application to enter Makkah in one Hajj season."""
 
     kind = "makkah_permit"
@@ -171,7 +171,7 @@ class MakkahPermit(RequestAggregate):
     def create_id(permit_id: str, **_: Any) -> UUID:
         return UUID(permit_id)
 
-    class Requested(RequestAggregate.Created, RequestEvent):
+    class Requested(PermitAggregate.Created, RequestEvent):
         contract_type = "makkah_permit_requested"
         permit_id: str
         season: str
@@ -243,33 +243,11 @@ class MakkahPermit(RequestAggregate):
             ),
         )
 
-    class Decided(RequestEvent):
+    class Decided(OfficerStep):
         contract_type = "makkah_permit_decided"
-        reason: str
-        officer: str
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = self.status
-            aggregate.reason = self.reason
-
-    def decide(
-        self, *, decision: Decision, reason: str | None, officer: Actor, at: datetime, notify: Contacts
-    ) -> None:
-        """An officer approves or rejects the pending application (a reason is required to reject)."""
-        self.require_status((PermitStatus.PENDING,), "decided")
-        why = check_reason(reason, required=decision is Decision.REJECT)
-        status = PermitStatus.APPROVED if decision is Decision.APPROVE else PermitStatus.REJECTED
-        fields = self.next_fields(at=at, status=status, notify=notify)
-        self.trigger_event(self.Decided, **fields, reason=why, officer=officer.key)
-
-    class Revoked(RequestEvent):
+    class Revoked(OfficerStep):
         contract_type = "makkah_permit_revoked"
-        reason: str
-        officer: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = self.status
-            aggregate.reason = self.reason
 
     def revoke(self, *, reason: str | None, officer: Actor, at: datetime, notify: Contacts) -> None:
         """An officer revokes an approved permit, with a reason."""
@@ -277,8 +255,3 @@ class MakkahPermit(RequestAggregate):
         why = check_reason(reason, required=True)
         fields = self.next_fields(at=at, status=PermitStatus.REVOKED, notify=notify)
         self.trigger_event(self.Revoked, **fields, reason=why, officer=officer.key)
-
-    @property
-    def active(self) -> bool:
-        """Pending or approved: it holds the season in the person's ledger."""
-        return self.status in (PermitStatus.PENDING, PermitStatus.APPROVED)

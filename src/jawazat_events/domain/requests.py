@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -161,7 +161,12 @@ class RequestAggregate(Aggregate):
     """Base of the request aggregates: who asked about whom, and the fields of their next event."""
 
     kind: ClassVar[str] = ""
-    # Set by each subclass's creation event: `request_id`, `id_number`, `status` (str), `requester`.
+    if TYPE_CHECKING:  # set by each subclass's creation event (not class attributes: the library's
+        # metaclass would take annotations for fields of a creation event of its own)
+        request_id: str
+        id_number: str
+        status: str
+        requester: Requester
 
     def next_fields(self, *, at: datetime, status: str, notify: Contacts) -> dict[str, Any]:
         """The common fields of this request's next event."""
@@ -185,3 +190,37 @@ class RequestAggregate(Aggregate):
                 f"this {self.kind.replace('_', ' ')} is {status}: it cannot be {doing} "
                 f"(only when {' or '.join(allowed)})"
             )
+
+
+class OfficerStep(RequestEvent):
+    """Base of the events of an officer's step on a permit: the new status, the reason and who."""
+
+    reason: str
+    officer: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.status = self.status
+        aggregate.reason = self.reason
+
+
+class PermitAggregate(RequestAggregate):
+    """Base of travel and Makkah permits: officers' decisions, and whether the permit holds its window.
+
+    Each subclass nests its own `Decided(OfficerStep)` event class (its own stored topic)."""
+
+    Decided: ClassVar[type[OfficerStep]]
+
+    def decide(
+        self, *, decision: Decision, reason: str | None, officer: Actor, at: datetime, notify: Contacts
+    ) -> None:
+        """An officer approves or rejects the pending permit (a reason is required to reject)."""
+        self.require_status((PermitStatus.PENDING,), "decided")
+        why = check_reason(reason, required=decision is Decision.REJECT)
+        status = PermitStatus.APPROVED if decision is Decision.APPROVE else PermitStatus.REJECTED
+        fields = self.next_fields(at=at, status=status, notify=notify)
+        self.trigger_event(self.Decided, **fields, reason=why, officer=officer.key)
+
+    @property
+    def active(self) -> bool:
+        """Pending or approved: it holds its window in the person's ledger."""
+        return getattr(self, "status", "") in ACTIVE_PERMIT

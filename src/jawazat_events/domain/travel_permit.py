@@ -14,18 +14,16 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from jawazat_events.domain.actors import Actor
 from jawazat_events.domain.person import PersonDetails
 from jawazat_events.domain.requests import (
     ACTIVE_PERMIT,
     Contacts,
-    Decision,
     NotEligible,
+    OfficerStep,
+    PermitAggregate,
     PermitStatus,
-    RequestAggregate,
     Requester,
     RequestEvent,
-    check_reason,
     request_fields,
 )
 
@@ -76,7 +74,7 @@ def check_travel_window(valid_from: date, valid_until: date, *, today: date, max
         )
 
 
-class TravelPermit(RequestAggregate):
+class TravelPermit(PermitAggregate):
     """One travel permit for one person, requested by their guardian."""
 
     kind = "travel_permit"
@@ -85,7 +83,7 @@ class TravelPermit(RequestAggregate):
     def create_id(permit_id: str, **_: Any) -> UUID:
         return UUID(permit_id)
 
-    class Requested(RequestAggregate.Created, RequestEvent):
+    class Requested(PermitAggregate.Created, RequestEvent):
         contract_type = "travel_permit_requested"
         permit_id: str
         valid_from: date
@@ -149,24 +147,8 @@ class TravelPermit(RequestAggregate):
             ),
         )
 
-    class Decided(RequestEvent):
+    class Decided(OfficerStep):
         contract_type = "travel_permit_decided"
-        reason: str
-        officer: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = self.status
-            aggregate.reason = self.reason
-
-    def decide(
-        self, *, decision: Decision, reason: str | None, officer: Actor, at: datetime, notify: Contacts
-    ) -> None:
-        """An officer approves or rejects the pending permit (a reason is required to reject)."""
-        self.require_status((PermitStatus.PENDING,), "decided")
-        why = check_reason(reason, required=decision is Decision.REJECT)
-        status = PermitStatus.APPROVED if decision is Decision.APPROVE else PermitStatus.REJECTED
-        fields = self.next_fields(at=at, status=status.value, notify=notify)
-        self.trigger_event(self.Decided, **fields, reason=why, officer=officer.key)
 
     class Cancelled(RequestEvent):
         contract_type = "travel_permit_cancelled"
@@ -180,8 +162,3 @@ class TravelPermit(RequestAggregate):
         self.trigger_event(
             self.Cancelled, **self.next_fields(at=at, status=PermitStatus.CANCELLED, notify=notify)
         )
-
-    @property
-    def active(self) -> bool:
-        """Pending or approved: it holds its window in the person's ledger."""
-        return self.status in ACTIVE_PERMIT

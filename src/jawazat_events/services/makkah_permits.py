@@ -11,15 +11,11 @@ from typing import Any
 from jawazat_events.application import JawazatApplication
 from jawazat_events.domain.actors import Actor, ActorKind
 from jawazat_events.domain.makkah_permit import MakkahPermit, check_documents, check_makkah_eligibility
-from jawazat_events.domain.permit_ledger import PermitLedger, ledger_id
-from jawazat_events.domain.requests import Contacts, Decision, Requester, RequestNotFound
+from jawazat_events.domain.requests import Requester, RequestNotFound
 from jawazat_events.services.hajj_seasons import HajjSeasons
-from jawazat_events.services.idempotency import Answer, Changes, IdempotencyClaim, RequestWriter
-from jawazat_events.services.people import PeopleRecords
-from jawazat_events.services.request_listing import Page, RequestListing
-from jawazat_events.services.travel_permits import parse_permit_id
-
-KIND = MakkahPermit.kind
+from jawazat_events.services.idempotency import Answer, Changes, IdempotencyClaim
+from jawazat_events.services.permits import PermitService
+from jawazat_events.services.request_listing import RequestListing
 
 
 def permit_view(permit: MakkahPermit) -> dict[str, Any]:
@@ -38,8 +34,11 @@ def permit_view(permit: MakkahPermit) -> dict[str, Any]:
     }
 
 
-class MakkahPermitService:
+class MakkahPermitService(PermitService[MakkahPermit]):
     """Applications (individuals, establishments), officers' decisions and revocations, and views."""
+
+    permit_class = MakkahPermit
+    label = "Makkah permit"
 
     def __init__(
         self,
@@ -50,13 +49,14 @@ class MakkahPermitService:
         listing: RequestListing,
         seasons: HajjSeasons,
     ) -> None:
-        self.app = app
-        self.clock = clock
-        self.today = today
-        self.listing = listing
+        super().__init__(app=app, clock=clock, today=today, listing=listing)
         self.seasons = seasons
-        self.people = PeopleRecords(app)
-        self.writer = RequestWriter(app)
+
+    def view(self, permit: MakkahPermit) -> dict[str, Any]:
+        return permit_view(permit)
+
+    def ledger_scope(self, permit: MakkahPermit) -> str:
+        return permit.season
 
     def apply(
         self,
@@ -89,7 +89,7 @@ class MakkahPermitService:
                 day=today,
             )
             checked = check_documents(documents)
-            ledger = self._ledger(person.id_number, window.season)
+            ledger = self.ledger(person.id_number, window.season)
             ledger.hold(
                 permit_id=permit_id,
                 valid_from=window.opens,
@@ -110,27 +110,6 @@ class MakkahPermitService:
 
         return self.writer.commit(build, claim=claim)
 
-    def decide(
-        self,
-        actor: Actor,
-        permit_id: str,
-        *,
-        decision: Decision,
-        reason: str | None,
-        claim: IdempotencyClaim | None = None,
-    ) -> Answer:
-        """An officer approves or rejects a pending application (a reject frees the season)."""
-
-        def build() -> Changes:
-            now = self.clock()
-            permit = self._visible(actor, permit_id, officers_only=True)
-            permit.decide(
-                decision=decision, reason=reason, officer=actor, at=now, notify=self._notify(permit, now)
-            )
-            return self._with_ledger(permit)
-
-        return self.writer.commit(build, claim=claim)
-
     def revoke(
         self, actor: Actor, permit_id: str, *, reason: str | None, claim: IdempotencyClaim | None = None
     ) -> Answer:
@@ -138,46 +117,8 @@ class MakkahPermitService:
 
         def build() -> Changes:
             now = self.clock()
-            permit = self._visible(actor, permit_id, officers_only=True)
-            permit.revoke(reason=reason, officer=actor, at=now, notify=self._notify(permit, now))
-            return self._with_ledger(permit)
+            permit = self.visible(actor, permit_id, officers_only=True)
+            permit.revoke(reason=reason, officer=actor, at=now, notify=self.notify(permit, now))
+            return self.with_ledger(permit)
 
         return self.writer.commit(build, claim=claim)
-
-    def get(self, actor: Actor, permit_id: str) -> dict[str, Any]:
-        """One permit, for its applicant and officers (404 for anyone else)."""
-        return permit_view(self._visible(actor, permit_id))
-
-    def list(self, actor: Actor, *, status: str | None, limit: int, cursor: str | None) -> Page:
-        """The applicant's permits, or for officers every permit (`status="pending"`: their queue)."""
-        requester = None if actor.is_officer else actor.key
-        return self.listing.page(KIND, requester=requester, status=status, limit=limit, cursor=cursor)
-
-    # --- helpers ---------------------------------------------------------------------------------
-
-    def _visible(self, actor: Actor, permit_id: str, *, officers_only: bool = False) -> MakkahPermit:
-        found = self.writer.find(parse_permit_id(permit_id))
-        permit = found if isinstance(found, MakkahPermit) else None
-        allowed = permit is not None and (
-            actor.is_officer or (not officers_only and permit.requester.is_actor(actor))
-        )
-        if permit is None or not allowed:
-            raise RequestNotFound(f"no Makkah permit {permit_id}")
-        return permit
-
-    def _notify(self, permit: MakkahPermit, now: datetime) -> Contacts:
-        return self.people.requester_contacts(permit.requester, id_number=permit.id_number, at=now)
-
-    def _ledger(self, id_number: str, season: str) -> PermitLedger:
-        found = self.writer.find(ledger_id(KIND, id_number, season))
-        if isinstance(found, PermitLedger):
-            return found
-        return PermitLedger(kind=KIND, id_number=id_number, scope=season)
-
-    def _with_ledger(self, permit: MakkahPermit) -> Changes:
-        touched: list[Any] = [permit]
-        if not permit.active:
-            ledger = self._ledger(permit.id_number, permit.season)
-            ledger.release(permit.permit_id)
-            touched.insert(0, ledger)
-        return Changes(touched, permit_view(permit))
