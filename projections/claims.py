@@ -21,7 +21,12 @@ from jawazat_events.locks import ProjectionUnit
 from jawazat_events.projections.base import ReadModel
 from jawazat_events.projections.tables import HEARTBEATS
 
-SINGLE_UNITS = {"subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX, "people": ProjectionUnit.PEOPLE}
+SINGLE_UNITS = {
+    "subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX,
+    "people": ProjectionUnit.PEOPLE,
+    "requests": ProjectionUnit.REQUESTS,
+    "request_notifications": ProjectionUnit.REQUEST_NOTIFICATIONS,
+}
 LIVE_FOR = timedelta(seconds=15)
 
 

@@ -11,6 +11,7 @@ SUBSCRIPTIONS = "subscription_versions"
 ESTABLISHMENTS = "establishment_versions"
 PEOPLE = "people"
 ALERTS = "alerts"
+REQUESTS = "eservice_requests"
 HEARTBEATS = "worker_heartbeats"
 REBUILD_MARKERS = "jawazat_rebuilds"
 # The library's tracking table: named by us on PostgreSQL, the library's fixed name on SQLite.

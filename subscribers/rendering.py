@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from jawazat_events.domain.identifiers import mask_id_number
+from jawazat_events.domain.requests import REQUEST_STATUS
 from jawazat_events.domain.text import for_display
 from jawazat_events.services.channels import ChannelName, Language, OutgoingMessage
 from jawazat_events.services.ports import QueuedAlert
@@ -296,6 +297,11 @@ def render(
     view: AlertView, *, channel: ChannelName, recipient: str, language: Language, tz: ZoneInfo
 ) -> OutgoingMessage:
     """The message for one alert on one channel: SMS in the recipient's language, e-mail in both."""
+    if view.notification_type == REQUEST_STATUS:  # requesters of e-service requests
+        from jawazat_events.subscribers.request_rendering import render_request
+
+        view = _displayable(view)
+        return render_request(view, channel=channel, recipient=recipient, language=language, tz=tz)
     if channel == "sms":
         text = render_sms(view, language, tz=tz)
         return OutgoingMessage(view.alert_id, "sms", recipient, None, text, None, language)

@@ -29,6 +29,7 @@ from jawazat_events.store_keys import KeysGiven, StoreKeys, check_store_keys
 
 if TYPE_CHECKING:
     from jawazat_events.audit.rebuild import Rebuilder
+    from jawazat_events.eservices_wiring import EServices
     from jawazat_events.projections.read_models import ReadModels
     from jawazat_events.services.audit.trail import AuditTrail
     from jawazat_events.services.channels import Channel
@@ -130,15 +131,15 @@ class Container:
 
     def catch_up_index(self) -> None:
         """Bring the subscription index up to the store's head (read-your-writes for listings)."""
-        from jawazat_events.projections.runner import Follower
+        from jawazat_events.projections.runner import catch_up
 
-        Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
+        catch_up(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size)
 
     def catch_up_people(self) -> None:
         """Bring the people view (the passport calendar) up to the store's head."""
-        from jawazat_events.projections.runner import Follower
+        from jawazat_events.projections.runner import catch_up
 
-        Follower(self.app, self.read_models.people, batch_size=self.settings.projection_batch_size).drain()
+        catch_up(self.app, self.read_models.people, batch_size=self.settings.projection_batch_size)
 
     # --- delivery --------------------------------------------------------------------------------
 
@@ -231,7 +232,13 @@ class Container:
         from jawazat_events.services.audit.trail import AuditTrail
 
         ledgers = Ledgers(self.read_models.db)
-        return AuditTrail(app=self.app, alerts=ledgers, subscriptions=ledgers, zone=self.settings.zone)
+        return AuditTrail(
+            app=self.app,
+            alerts=ledgers,
+            requests=self.eservices.queries,
+            subscriptions=ledgers,
+            zone=self.settings.zone,
+        )
 
     @cached_property
     def rebuilder(self) -> Rebuilder:
@@ -243,6 +250,21 @@ class Container:
             models=self.read_models,
             conninfo=self.postgres_conninfo(),
             catch_up_batch_size=self.settings.projection_batch_size,
+        )
+
+    # --- e-services (docs/eservices.md) ------------------------------------------------------------
+
+    @cached_property
+    def eservices(self) -> EServices:
+        """Renewed passports, travel and Makkah permits, support tickets."""
+        from jawazat_events.eservices_wiring import build_eservices
+
+        return build_eservices(
+            app=self.app,
+            models=self.read_models,
+            settings=self.settings,
+            clock=lambda: self.clock(),
+            today=self.today,
         )
 
     def redacted_database_url(self) -> str:

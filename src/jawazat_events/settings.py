@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jawazat_events.domain.makkah_permit import SeasonWindow, parse_season_overrides
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure; defaults are the contract's."""
@@ -71,6 +73,24 @@ class Settings(BaseSettings):
     portal_cookie_secure: bool | None = None
     portal_signin_per_minute: int = Field(default=10, ge=1)
     portal_upload_max_lines: int = Field(default=2000, ge=1, le=100_000)
+    # E-services (docs/eservices.md): where ticket attachments are kept, Hajj season dates set by the
+    # operator (`1448=2027-03-09..2027-05-21,…`), the longest travel permit, and the body limit of
+    # `POST /v1/tickets` (five attachments of 5 MB and the form around them).
+    attachments_dir: Path = Path("./attachments")
+    hajj_seasons: str = ""
+    travel_permit_max_days: int = Field(default=365, ge=1, le=730)
+    api_max_upload_bytes: int = Field(default=27_000_000, ge=1024)
+
+    @field_validator("hajj_seasons")
+    @classmethod
+    def _seasons(cls, value: str) -> str:
+        parse_season_overrides(value)
+        return value
+
+    @property
+    def season_overrides(self) -> dict[str, SeasonWindow]:
+        """Hajj seasons whose dates the operator set."""
+        return parse_season_overrides(self.hajj_seasons)
 
     @field_validator("timezone")
     @classmethod

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from tests.support import (
     crossing,
     registration,
 )
-from tests.support.serve import Served, start_served
+from tests.support.serve import Served, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -135,18 +134,10 @@ def served(
         "JAWAZAT_TWILIO_FROM": TWILIO_FROM,
         "JAWAZAT_TWILIO_API_BASE": twilio_server.url,
     }
-    served = start_served(env, tmp_path / "serve.log")
-    # Twilio calls back (and signs) the URL the worker gives it: this server's.
-    served.env["JAWAZAT_TWILIO_STATUS_CALLBACK_URL"] = f"{served.url}/v1/callbacks/twilio"
-    try:
+    with serving(env, tmp_path / "serve.log") as served:
+        # Twilio calls back (and signs) the URL the worker gives it: this server's.
+        served.env["JAWAZAT_TWILIO_STATUS_CALLBACK_URL"] = f"{served.url}/v1/callbacks/twilio"
         yield served
-    finally:
-        served.process.terminate()
-        try:
-            served.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            served.process.kill()
-            served.process.wait()
 
 
 def _bearer(credential: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.support.serve import Served, start_served
+from tests.support.serve import Served, serving
 
 BODY_TIMEOUT_SECONDS = 1.0
 # Generous: the server answers at the deadline; the margin only absorbs a busy machine.
@@ -28,12 +28,8 @@ def served(sqlite_database_url: str, tmp_path: Path) -> Iterator[Served]:
         "JAWAZAT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "JAWAZAT_API_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
     }
-    served = start_served(env, tmp_path / "serve.log")
-    try:
+    with serving(env, tmp_path / "serve.log") as served:
         yield served
-    finally:
-        served.process.terminate()
-        served.process.wait(timeout=20)
 
 
 def _connect(served: Served) -> socket.socket:

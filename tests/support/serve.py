@@ -1,5 +1,5 @@
-"""A real `jawazat serve` process for end-to-end tests: started on a free loopback port, ready when it
-answers /healthz, its log kept."""
+"""A real `jawazat serve` process for end-to-end and browser tests: started on a free loopback port, ready
+when it answers /healthz, its log kept, stopped (or restarted) cleanly."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +29,35 @@ class Served:
     env: dict[str, str]
     process: subprocess.Popen[str]
     log_lines: list[str]
+    logs: Path
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = run_jawazat(*args, env=self.env)
         assert done.returncode == 0, f"jawazat {' '.join(args)} failed: {done.stderr}"
         return done
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 20 s); stopping a stopped server does nothing."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> str:
+        """Stop the server and start another on the same store (a new port, a new log); its URL."""
+        self.stop()
+        fresh = start_served(self.env, self.logs.with_name(f"{self.logs.stem}.restarted{self.logs.suffix}"))
+        self.url, self.process, self.log_lines, self.logs = (
+            fresh.url,
+            fresh.process,
+            fresh.log_lines,
+            fresh.logs,
+        )
+        return self.url
 
 
 def start_served(env: dict[str, str], logs: Path) -> Served:
@@ -73,9 +99,19 @@ def start_served(env: dict[str, str], logs: Path) -> Served:
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return Served(url=url, env=env, process=process, log_lines=collected)
+                return Served(url=url, env=env, process=process, log_lines=collected, logs=logs)
         except httpx.TransportError:
             pass
         time.sleep(0.1)
     process.kill()
     pytest.fail(f"jawazat serve never answered /healthz: {''.join(collected)}")
+
+
+@contextmanager
+def serving(env: dict[str, str], logs: Path) -> Iterator[Served]:
+    """A running `jawazat serve` for the block, stopped after it."""
+    served = start_served(env, logs)
+    try:
+        yield served
+    finally:
+        served.stop()

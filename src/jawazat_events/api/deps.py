@@ -78,7 +78,9 @@ def _resolve(state: ApiState, credential: str) -> Caller | None:
         return Caller(CallerRole.ESTABLISHMENT, unified) if unified else None
     if credential.startswith(TOKEN_PREFIX + "_"):
         holder = state.container.tokens.authenticate(credential)
-        return Caller(CallerRole(holder.role.value), holder.token_id) if holder else None
+        if holder is None:
+            return None
+        return Caller(CallerRole(holder.role.value), holder.token_id, holder.id_number, holder.name)
     return None
 
 
@@ -119,11 +121,15 @@ _PLURAL = {
     CallerRole.ESTABLISHMENT: "establishments",
     CallerRole.SOURCE: "source systems",
     CallerRole.AUDITOR: "auditors",
+    CallerRole.INDIVIDUAL: "individuals",
+    CallerRole.OFFICER: "officers",
 }
 _SINGULAR = {
     CallerRole.ESTABLISHMENT: "an establishment",
     CallerRole.SOURCE: "a source system",
     CallerRole.AUDITOR: "an auditor",
+    CallerRole.INDIVIDUAL: "an individual",
+    CallerRole.OFFICER: "an officer",
 }
 
 

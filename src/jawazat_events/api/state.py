@@ -6,30 +6,32 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from eventsourcing.persistence import IntegrityError
-
 from jawazat_events.api.auth_failures import AuthFailures, Network
 from jawazat_events.api.ratelimit import RateLimiter
 from jawazat_events.api.snapshots import Snapshots
 from jawazat_events.bootstrap import Container
 
-INDEX_CATCH_UP_ATTEMPTS = 5
-
 
 class CallerRole(StrEnum):
-    """Who is calling: an establishment (API key), a source system or an auditor (tokens)."""
+    """Who is calling: an establishment (API key), or a token's holder (source, auditor, individual,
+    officer)."""
 
     ESTABLISHMENT = "establishment"
     SOURCE = "source"
     AUDITOR = "auditor"
+    INDIVIDUAL = "individual"
+    OFFICER = "officer"
 
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: its role and who it is (unified number, or the token's id)."""
+    """An authenticated caller: its role and who it is (unified number, or the token's id); an
+    individual's token also names the person (`id_number`)."""
 
     role: CallerRole
     principal: str
+    id_number: str | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:
@@ -71,16 +73,7 @@ class ApiState:
         _ = container.ingestor
 
     def catch_up_index(self) -> None:
-        """Read-your-writes: bring the subscription index to the store's head after a change.
-
-        The worker (or another API process) may be advancing the same index: its tracking record then
-        refuses our batch, and the next attempt starts from where it got to.
-        """
+        """Read-your-writes: bring the subscription index to the store's head after a change (one
+        catch-up at a time in this process; another process's is waited out by `runner.catch_up`)."""
         with self.index_lock:
-            for attempt in range(INDEX_CATCH_UP_ATTEMPTS):
-                try:
-                    self.container.catch_up_index()
-                    return
-                except IntegrityError:
-                    if attempt == INDEX_CATCH_UP_ATTEMPTS - 1:
-                        raise
+            self.container.catch_up_index()

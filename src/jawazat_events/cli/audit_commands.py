@@ -311,7 +311,8 @@ def new_key() -> None:
 @reads_events
 def rebuild(
     names: Annotated[
-        list[str] | None, typer.Argument(help="subscription_index, people, fanout (all)")
+        list[str] | None,
+        typer.Argument(help="subscription_index, people, requests, request_notifications, fanout (all)"),
     ] = None,
     restart: Annotated[
         bool, typer.Option("--restart", help="start over even if an interrupted rebuild could resume")

@@ -79,6 +79,7 @@ def main() -> None:
         api_commands,
         audit_commands,
         demo,
+        eservice_commands,
         establishment_commands,
         feed_commands,
         scheduler_commands,

@@ -1,5 +1,5 @@
-"""The pydantic field types of ID numbers, unified numbers, names and codes, for feed lines and HTTP
-requests alike.
+"""The pydantic field types of ID numbers, unified numbers, names, codes, mobiles and e-mails, for feed
+lines and HTTP requests alike.
 
 One check each, the domain's parser, whose sentence names the field: the model's field name, or for a
 request parameter (which pydantic does not name) `id_number` / `unified`. HTTP input is first held to
@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
-from jawazat_events.domain.identifiers import parse_id_number, parse_unified_number
+from jawazat_events.domain.identifiers import parse_email, parse_id_number, parse_mobile, parse_unified_number
 from jawazat_events.domain.text import parse_code, parse_name
 
 MAX_TEXT = 32
@@ -48,3 +48,6 @@ UnifiedNumberText = Annotated[
 ]
 Name = Annotated[str, AfterValidator(checked_name)]
 Code = Annotated[str, AfterValidator(checked_code)]
+# Contacts, held to a length first (stored normalised: E.164, lower-case domain).
+Mobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(parse_mobile)]
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(parse_email)]

@@ -250,6 +250,7 @@ def apply_event(
             passport_number=event.passport_number,
             passport_issue_date=event.passport_issue_date,
             passport_expiry_date=event.passport_expiry_date,
+            details=event.details,
         )
         people[key] = person
         return [person]
@@ -283,6 +284,8 @@ def apply_event(
             status=event.status,
             valid_until=event.valid_until,
         )
+    elif isinstance(event, feed.PersonDetailsChanged):
+        person.change_details(**common, given=event.given, cleared=event.cleared)
     elif isinstance(event, feed.SponsorshipTransferred):
         left = person.transfer_sponsorship(**common, to_sponsor=event.to_sponsor)
         if left is not None:
