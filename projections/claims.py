@@ -26,6 +26,7 @@ SINGLE_UNITS = {
     "people": ProjectionUnit.PEOPLE,
     "requests": ProjectionUnit.REQUESTS,
     "request_notifications": ProjectionUnit.REQUEST_NOTIFICATIONS,
+    "person_links": ProjectionUnit.PERSON_LINKS,
 }
 LIVE_FOR = timedelta(seconds=15)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from jawazat_events.projections.base import ReadModel, ReadModelDatabase
 from jawazat_events.projections.fanout import AlertFanout
 from jawazat_events.projections.people import PeopleView
+from jawazat_events.projections.person_links import PersonLinksView
 from jawazat_events.projections.request_notifications import RequestNotifications
 from jawazat_events.projections.requests import RequestsView
 from jawazat_events.projections.subscription_index import SubscriptionIndex
@@ -15,7 +16,8 @@ from jawazat_events.projections.subscription_index import SubscriptionIndex
 @dataclass
 class ReadModels:
     """The subscription index, the people view, the e-services' requests view and request notifications,
-    and the alert fan-out, sharing one read-model database."""
+    the alert fan-out, and the person links (the portal's look-ups of people by contact and guardian),
+    sharing one read-model database."""
 
     db: ReadModelDatabase
     index: SubscriptionIndex
@@ -23,6 +25,7 @@ class ReadModels:
     requests: RequestsView
     request_notifications: RequestNotifications
     fanout: AlertFanout
+    person_links: PersonLinksView
 
     @classmethod
     def create(cls, db: ReadModelDatabase, *, fanout_partitions: int) -> ReadModels:
@@ -34,6 +37,7 @@ class ReadModels:
             requests=RequestsView(db),
             request_notifications=RequestNotifications(db),
             fanout=AlertFanout(db, partitions=fanout_partitions),
+            person_links=PersonLinksView(db),
         )
         for model in models.all():
             model.create_tables()
@@ -42,8 +46,15 @@ class ReadModels:
     def all(self) -> list[ReadModel]:
         """Every read model, in the order a worker processes them (what one reads comes first; request
         notifications before the fan-out, so that a rebuild's replayed delivery events, which the fan-out
-        applies, find the alert rows they update)."""
-        return [self.index, self.people, self.requests, self.request_notifications, self.fanout]
+        applies, find the alert rows they update); the person links read nothing of the others."""
+        return [
+            self.index,
+            self.people,
+            self.requests,
+            self.request_notifications,
+            self.fanout,
+            self.person_links,
+        ]
 
     def named(self, name: str) -> ReadModel:
         """The read model called `name`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 SUBSCRIPTIONS = "subscription_versions"
 ESTABLISHMENTS = "establishment_versions"
 PEOPLE = "people"
+PERSON_LINKS = "person_links"
 ALERTS = "alerts"
 REQUESTS = "eservice_requests"
 HEARTBEATS = "worker_heartbeats"

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from jawazat_events.services.channels import Channel
     from jawazat_events.services.dispatch import Dispatcher
     from jawazat_events.services.expiry import ExpiryJob
+    from jawazat_events.services.person_directory import PersonDirectory
     from jawazat_events.services.portal_users import PortalUserService
     from jawazat_events.subscribers.twilio_callback import TwilioStatusCallbacks
 
@@ -219,6 +220,25 @@ class Container:
             sender=ChannelCodeSender(lambda: make_channels(self.settings)),
             clock=self.clock,
             session_lifetime=timedelta(hours=self.settings.portal_session_hours),
+            people=self.person_directory,
+        )
+
+    @cached_property
+    def person_directory(self) -> PersonDirectory:
+        """People by the contacts and guardians on their records (individuals' sign-in, dependants)."""
+        from jawazat_events.projections.person_links import PersonLinksQueries
+        from jawazat_events.projections.runner import catch_up
+        from jawazat_events.services.person_directory import PersonDirectory
+
+        models = self.read_models
+
+        def catch_up_links() -> None:
+            catch_up(self.app, models.person_links, batch_size=self.settings.projection_batch_size)
+
+        return PersonDirectory(
+            app=self.app,
+            links=PersonLinksQueries(models.db, catch_up=catch_up_links),
+            clock=lambda: self.clock(),
         )
 
     @cached_property

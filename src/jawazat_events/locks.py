@@ -38,6 +38,7 @@ class ProjectionUnit(IntEnum):
     PEOPLE = 1
     REQUESTS = 2
     REQUEST_NOTIFICATIONS = 3
+    PERSON_LINKS = 4
 
 
 # Fixed locks (a pair each).

@@ -37,7 +37,9 @@ def _user() -> PortalUser:
         ("establishment", None, "a@b.sa", None, "unified number"),
         ("auditor", "7001234567", "a@b.sa", None, "no establishment"),
         ("establishment", "7001234567", None, None, "email is required"),
-        ("officer", None, "a@b.sa", None, "role 'officer'"),
+        ("nobody", None, "a@b.sa", None, "role 'nobody'"),
+        ("individual", None, "a@b.sa", None, "role 'individual'"),
+        ("officer", "7001234567", "a@b.sa", None, "no establishment"),
     ],
 )
 def test_adding_a_user_checks_who_they_are(

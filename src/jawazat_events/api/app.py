@@ -47,8 +47,9 @@ TAGS = [
 ]
 
 
-def create_app(container: Container) -> FastAPI:
-    """The HTTP API over a wired container (which the caller owns and closes)."""
+def create_app(container: Container, *, body_limits: dict[str, int] | None = None) -> FastAPI:
+    """The HTTP API over a wired container (which the caller owns and closes); `body_limits` gives paths
+    mounted beside it (the portal's uploads) a body limit of their own."""
     state = ApiState.for_container(container)
 
     @asynccontextmanager
@@ -73,7 +74,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=container.settings.api_max_body_bytes,
-        body_limits=eservices.body_limits(container),
+        body_limits={**eservices.body_limits(container), **(body_limits or {})},
         body_timeout_seconds=container.settings.api_body_timeout_seconds,
     )
     return app

@@ -1,4 +1,6 @@
-"""`jawazat users add|list|remove`: the web portal's users, of establishments and auditors."""
+"""`jawazat users add|list|remove`: the web portal's users, of establishments, auditors and officers.
+
+Individuals are not added: they sign in with the e-mail or mobile on their person record."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ from rich.table import Table
 from jawazat_events.cli.root import app, container, handles_errors, out
 from jawazat_events.domain.portal_user import PortalRole
 
-users_app = typer.Typer(help="Portal users of establishments, and auditors.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Portal users of establishments, auditors and officers.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 
 Role = Annotated[
     PortalRole,
-    typer.Option("--role", help="establishment (needs UNIFIED) or auditor", case_sensitive=False),
+    typer.Option(
+        "--role", help="establishment (needs UNIFIED), auditor or officer", case_sensitive=False
+    ),
 ]
 
 
@@ -24,7 +30,8 @@ Role = Annotated[
 @handles_errors
 def add_user(
     unified: Annotated[
-        str | None, typer.Argument(help="the establishment's unified number (not for auditors)")
+        str | None,
+        typer.Argument(help="the establishment's unified number (not for auditors or officers)"),
     ] = None,
     email: Annotated[str | None, typer.Option("--email", help="the address sign-in codes go to")] = None,
     mobile: Annotated[
@@ -38,7 +45,7 @@ def add_user(
         user = wired.portal_users.add_user(
             unified_number=unified, email=email, mobile=mobile, name=name, role=role.value
         )
-    where = f"establishment {user.establishment}" if user.establishment else "auditor"
+    where = f"establishment {user.establishment}" if user.establishment else user.role.value
     out.print(f"added portal user {user.login} ({where})", markup=False)
 
 
@@ -47,23 +54,32 @@ def add_user(
 def list_users(
     unified: Annotated[str | None, typer.Argument(help="only this establishment's users")] = None,
     role: Annotated[
-        PortalRole | None, typer.Option("--role", help="auditor: only the auditors", case_sensitive=False)
+        PortalRole | None,
+        typer.Option(
+            "--role", help="auditor or officer: only the auditors or the officers", case_sensitive=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
 ) -> None:
-    """Portal users: one establishment's, the auditors, or (no argument) everyone."""
+    """Portal users: one establishment's, the auditors, the officers, or (no argument) everyone."""
     from jawazat_events.projections.portal_queries import establishment_numbers
 
     with container() as wired:
+        service = wired.portal_users
         if unified is not None:
             wired.establishments.defaults(unified)  # unknown establishment: refused with the reason
-            groups: list[str | None] = [unified]
+            users = service.list_users(unified)
         elif role is PortalRole.AUDITOR:
-            groups = [None]
+            users = service.list_users(None)
+        elif role is PortalRole.OFFICER:
+            users = service.list_users(None, role=PortalRole.OFFICER)
         else:
             wired.catch_up_index()
-            groups = [None, *establishment_numbers(wired.read_models.db)]
-        users = [user for group in groups for user in wired.portal_users.list_users(group)]
+            users = [
+                *service.list_users(None),
+                *service.list_users(None, role=PortalRole.OFFICER),
+                *(u for n in establishment_numbers(wired.read_models.db) for u in service.list_users(n)),
+            ]
     if as_json:
         for user in users:
             row = {

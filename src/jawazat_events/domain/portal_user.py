@@ -1,10 +1,14 @@
 """The PortalUser aggregate: a person who signs in to the web portal, their one-time codes and sessions.
 
-A portal user belongs to one establishment (role `establishment`) or is an auditor (role `auditor`). They
-sign in with a 6-digit code sent to them; each code is bound to the browser that asked for it (a
-*challenge*), lasts `CODE_LIFETIME`, and allows `CODE_TRIES` wrong tries. Codes and session tokens reach
-the aggregate already hashed: the events never carry them in clear (and every `…_hash` field is left out
-of audit output). Sign-ins, sign-outs and removals are events on the store, so auditors see them.
+A portal user belongs to one establishment (role `establishment`), or is one of the directorate's auditors
+(`auditor`) or officers (`officer`); those are added by operators (`jawazat users add`). An individual
+(`individual`) is never added: a person signs in with an e-mail address or mobile on their own record, and
+the user keyed by that contact then stands for that person (`id_number`; `link_person` when the contact has
+moved to another record). They all sign in with a 6-digit code sent to them; each code is bound to the
+browser that asked for it (a *challenge*), lasts `CODE_LIFETIME`, and allows `CODE_TRIES` wrong tries.
+Codes and session tokens reach the aggregate already hashed: the events never carry them in clear (and
+every `…_hash` field is left out of audit output). Sign-ins, sign-outs and removals are events on the
+store, so auditors see them.
 """
 
 from __future__ import annotations
@@ -28,10 +32,19 @@ CODE_WINDOW = timedelta(minutes=15)
 
 
 class PortalRole(StrEnum):
-    """Who a portal user is: staff of an establishment, or one of the directorate's auditors."""
+    """Who a portal user is: staff of an establishment, one of the directorate's auditors or officers, or
+    an individual (a person, signed in by a contact on their record)."""
 
     ESTABLISHMENT = "establishment"
     AUDITOR = "auditor"
+    OFFICER = "officer"
+    INDIVIDUAL = "individual"
+
+
+# The roles an operator adds (`jawazat users add`); individuals come from their person record.
+ADDED_ROLES = (PortalRole.ESTABLISHMENT, PortalRole.AUDITOR, PortalRole.OFFICER)
+# The officers' roster (an establishment's is keyed by its unified number, the auditors' by None).
+OFFICERS_ROSTER = "officers"
 
 
 class UnknownPortalUser(DomainError):
@@ -51,11 +64,19 @@ class CodeRefused(DomainError):
 
 
 def check_role(role: str) -> PortalRole:
-    """A portal user's role is `establishment` or `auditor`."""
-    try:
-        return PortalRole(role)
-    except ValueError:
-        raise InvalidValue(f"role '{role}' must be 'establishment' or 'auditor'") from None
+    """A role an operator may give a portal user: `establishment`, `auditor` or `officer`."""
+    for checked in ADDED_ROLES:
+        if role == checked.value:
+            return checked
+    raise InvalidValue(f"role '{role}' must be 'establishment', 'auditor' or 'officer'")
+
+
+def roster_key(role: str, establishment: str | None) -> str | None:
+    """The roster a user of this role belongs to: the establishment's, the officers' or the auditors'
+    (None). Individuals are on no roster."""
+    if role == PortalRole.OFFICER:
+        return OFFICERS_ROSTER
+    return establishment
 
 
 def check_user_name(name: str | None) -> str:
@@ -72,7 +93,8 @@ def portal_user_id(login: str) -> UUID:
 
 
 def portal_roster_id(unified_number: str | None) -> UUID:
-    """The roster of one establishment's portal users (`None`: the auditors' roster)."""
+    """The roster of one establishment's portal users (`None`: the auditors'; `OFFICERS_ROSTER`: the
+    officers')."""
     return uuid5(NAMESPACE, f"portal-roster:{unified_number or 'auditors'}")
 
 
@@ -91,6 +113,7 @@ class PortalUser(Aggregate):
         mobile: str | None
         name: str
         language: str
+        id_number: str | None
 
     @event(Added)
     def __init__(
@@ -103,6 +126,8 @@ class PortalUser(Aggregate):
         mobile: str | None,
         name: str,
         language: str,
+        # Users added before individuals could sign in carry none: they are nobody's person.
+        id_number: str | None = None,
     ) -> None:
         self.login = login
         self.role = role
@@ -111,6 +136,7 @@ class PortalUser(Aggregate):
         self.mobile = mobile
         self.name = name
         self.language = language
+        self.id_number = id_number
         self.removed = False
         # challenge id -> {"code_hash", "salt", "expires_at", "tries"}
         self.challenges: dict[str, dict[str, Any]] = {}
@@ -134,8 +160,8 @@ class PortalUser(Aggregate):
         checked = check_role(role)
         if checked is PortalRole.ESTABLISHMENT and not establishment:
             raise InvalidValue("an establishment's portal user needs the establishment's unified number")
-        if checked is PortalRole.AUDITOR and establishment:
-            raise InvalidValue("an auditor belongs to no establishment")
+        if checked is not PortalRole.ESTABLISHMENT and establishment:
+            raise InvalidValue(f"an {checked.value} belongs to no establishment")
         if not email and not mobile:
             raise InvalidValue("email is required (or a mobile, for a user who signs in by SMS)")
         return cls(
@@ -146,6 +172,23 @@ class PortalUser(Aggregate):
             mobile=mobile,
             name=check_user_name(name),
             language=language,
+            id_number=None,
+        )
+
+    @classmethod
+    def for_person(cls, *, login: str, id_number: str, name: str, language: str = "ar") -> PortalUser:
+        """The user standing for the person whose record holds the contact `login` (an e-mail address or
+        a mobile in E.164): a code for them goes to that contact."""
+        email, mobile = (login, None) if "@" in login else (None, login)
+        return cls(
+            login=login,
+            role=PortalRole.INDIVIDUAL.value,
+            establishment=None,
+            email=email,
+            mobile=mobile,
+            name=" ".join(name.split())[:200],
+            language=language,
+            id_number=id_number,
         )
 
     class Event(Aggregate.Event):
@@ -179,8 +222,9 @@ class PortalUser(Aggregate):
     def readd(
         self, *, role: str, establishment: str | None, email: str | None, mobile: str | None, name: str | None
     ) -> None:
-        """Add again a user who was removed (same login)."""
-        if not self.removed:
+        """Add again a user who was removed (same login), or make an individual's contact a portal user
+        (the individual's sessions end: they were the person's)."""
+        if not self.removed and self.role != PortalRole.INDIVIDUAL:
             raise PortalUserExists(f"a portal user already signs in as {self.login}")
         self._readded(
             login=self.login,
@@ -206,6 +250,36 @@ class PortalUser(Aggregate):
         self.establishment = establishment
         self.email = email
         self.mobile = mobile
+        self.name = name
+        self.id_number = None
+        self.removed = False
+        self.sessions = {}
+        self.challenges = {}
+
+    # --- a person's contact ------------------------------------------------------------------------
+
+    class PersonLinked(Event):
+        id_number: str
+        name: str
+
+    def link_person(self, *, id_number: str, name: str) -> None:
+        """This contact now signs in as this person (an individual, or a removed user whose contact is on
+        a person's record). A change of person ends the open sessions; the same person changes nothing."""
+        if not self.removed and self.role != PortalRole.INDIVIDUAL:
+            raise PortalUserExists(f"a portal user already signs in as {self.login}")
+        if not self.removed and self.id_number == id_number:
+            return
+        self._person_linked(login=self.login, id_number=id_number, name=" ".join(name.split())[:200])
+
+    @event(PersonLinked)
+    def _person_linked(self, *, login: str, id_number: str, name: str) -> None:
+        if self.id_number != id_number:
+            self.sessions = {}
+            self.challenges = {}
+        self.role = PortalRole.INDIVIDUAL.value
+        self.establishment = None
+        self.email, self.mobile = (login, None) if "@" in login else (None, login)
+        self.id_number = id_number
         self.name = name
         self.removed = False
 

@@ -1,4 +1,5 @@
-"""The web portal for establishments and auditors, served by `jawazat serve` under `/portal/`.
+"""The web portal for establishments, auditors, officers and individuals, served by `jawazat serve` under
+`/portal/`.
 
 Server-rendered jinja2 pages, progressively enhanced with htmx, Arabic first (docs/portal.md).
 """

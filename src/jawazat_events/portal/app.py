@@ -22,7 +22,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jawazat_events.api.middleware import mask_ids, request_id_var
 from jawazat_events.api.state import ApiState
 from jawazat_events.bootstrap import Container
-from jawazat_events.portal.routers import account, alerts, audit, auth, dashboard, subscriptions
+from jawazat_events.portal.routers import (
+    account,
+    alerts,
+    audit,
+    auth,
+    dashboard,
+    eservices_home,
+    makkah_permits,
+    passport,
+    subscriptions,
+    tickets,
+    travel_permits,
+)
 from jawazat_events.portal.web import (
     PREFIX,
     CsrfRefused,
@@ -44,7 +56,22 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-ROUTERS = (auth, dashboard, subscriptions, alerts, account, audit)
+ROUTERS = (
+    auth,
+    dashboard,
+    subscriptions,
+    alerts,
+    account,
+    audit,
+    # The e-services (docs/portal.md, "E-services"): start pages and menu first, then one module each.
+    eservices_home,
+    travel_permits,
+    passport,
+    makkah_permits,
+    tickets,
+)
+# Pages whose forms carry files: their bodies may be as large as the API's ticket uploads.
+UPLOAD_PATHS = ("/tickets", "/makkah-permits")
 
 
 def _error_page(request: Request, status: int, key: str, **values: object) -> Response:
@@ -109,6 +136,11 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PersistenceError, store_error)
     app.add_exception_handler(ConfigurationError, store_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+def upload_limits(container: Container) -> dict[str, int]:
+    """The body limits of the portal's pages that take files (full paths): the API's upload limit."""
+    return {PREFIX + path: container.settings.api_max_upload_bytes for path in UPLOAD_PATHS}
 
 
 def create_portal(container: Container, api: ApiState) -> FastAPI:

@@ -493,6 +493,451 @@ _ENTRIES.update(
     }
 )
 
+# --- the e-services' pages (docs/portal.md, "E-services"): individuals, establishments, officers ------
+_ENTRIES.update(
+    {
+        "login.individual_hint": (
+            "للأفراد: اكتب البريد الإلكتروني أو رقم الجوال المسجّل في بياناتك لدى الجوازات.",
+            "Individuals: type the e-mail address or mobile number on your record with the Directorate.",
+        ),
+        "nav.my_services": ("خدماتي", "My services"),
+        "nav.queue": ("الطلبات المنتظرة", "Waiting requests"),
+        "nav.travel_permits": ("تصاريح السفر", "Travel permits"),
+        "nav.passport": ("تحديث الجواز", "Passport update"),
+        "nav.makkah_permits": ("تصاريح دخول العاصمة المقدسة", "Makkah entry permits"),
+        "nav.tickets": ("طلبات التواصل", "Support tickets"),
+        "es.any": ("الكل", "Any"),
+        "es.filter": ("اعرض", "Show"),
+        "es.status_label": ("الحالة", "Status"),
+        "es.choose": ("اختر…", "Choose…"),
+        "es.first_page": ("الصفحة الأولى", "First page"),
+        "es.next_page": ("الصفحة التالية", "Next page"),
+        "es.self_option": ("{name} (أنت)", "{name} (you)"),
+        "es.form_reused": (
+            "أُرسل هذا النموذج من قبل بقيم أخرى. راجع القيم وأرسله من جديد.",
+            "This form was sent before with other values. Check the values and send it again.",
+        ),
+        "kind.travel_permit": ("تصريح سفر", "Travel permit"),
+        "kind.makkah_permit": ("تصريح دخول العاصمة المقدسة", "Makkah entry permit"),
+        "kind.ticket": ("طلب تواصل", "Support ticket"),
+        # --- statuses in plain words, and short for filters -------------------------------------------
+        "permit_status.pending": ("بانتظار قرار الموظف المختص", "Waiting for an officer's decision"),
+        "permit_status.approved": ("تمت الموافقة: التصريح ساري خلال مدته", "Approved: valid for its dates"),
+        "permit_status.rejected": ("مرفوض (السبب أدناه)", "Rejected (the reason is below)"),
+        "permit_status.cancelled": ("ألغاه ولي الأمر", "Cancelled by the guardian"),
+        "permit_status.revoked": (
+            "سُحب بعد الموافقة (السبب أدناه)",
+            "Withdrawn after approval (see the reason)",
+        ),
+        "permit_short.pending": ("قيد الانتظار", "Pending"),
+        "permit_short.approved": ("موافق عليه", "Approved"),
+        "permit_short.rejected": ("مرفوض", "Rejected"),
+        "permit_short.cancelled": ("ملغى", "Cancelled"),
+        "permit_short.revoked": ("مسحوب", "Revoked"),
+        "ticket_status.received": ("استُلم: سيتولاه موظف قريباً", "Received: an officer will take it up"),
+        "ticket_status.in_progress": ("قيد المعالجة لدى الجوازات", "Being worked on by the Directorate"),
+        "ticket_status.needs_information": (
+            "بانتظار معلومات من مقدّم الطلب",
+            "Waiting for information from the requester",
+        ),
+        "ticket_status.resolved": ("تم الحل", "Resolved"),
+        "ticket_status.closed": ("مغلق", "Closed"),
+        "ticket_short.received": ("مستلم", "Received"),
+        "ticket_short.in_progress": ("قيد المعالجة", "In progress"),
+        "ticket_short.needs_information": ("بحاجة إلى معلومات", "Needs information"),
+        "ticket_short.resolved": ("تم الحل", "Resolved"),
+        "ticket_short.closed": ("مغلق", "Closed"),
+        # --- an individual's start page ------------------------------------------------------------
+        "home.title": ("خدماتي", "My services"),
+        "home.lead": (
+            "مرحباً {name}. من هنا تطلب تصاريح السفر لمن تعولهم، وتحدّث بيانات الجواز المجدَّد، وتتقدّم "
+            "بطلب تصريح دخول العاصمة المقدسة، وتتابع طلبات التواصل.",
+            "Welcome, {name}. Here you ask for travel permits for your dependants, enter a renewed "
+            "passport, apply for a Makkah entry permit and follow your support tickets.",
+        ),
+        "home.travel_desc": (
+            "لمن تعولهم من غير المتزوجين دون 21 سنة",
+            "For your unmarried dependants under 21",
+        ),
+        "home.passport_desc": ("لك أو لمن تعولهم بعد تجديد الجواز", "Yours or a dependant's, once renewed"),
+        "home.makkah_desc": ("في موسم الحج، لك أو لمن تعولهم", "In Hajj season, for you or a dependant"),
+        "home.tickets_desc": ("إن تعثّرت معاملة إلكترونية", "When an e-service transaction went wrong"),
+        "home.household": ("أنت ومن تعولهم في السجل", "You and your dependants on record"),
+        "home.household_none": (
+            "لا نجد سجلاً باسمك أو لمن تعولهم بعد.",
+            "We find no record of yours or of your dependants yet.",
+        ),
+        "home.col.name": ("الاسم", "Name"),
+        "home.col.id": ("رقم الهوية", "ID number"),
+        "home.col.relation": ("الصفة", "Who"),
+        "home.self": ("أنت", "You"),
+        "home.dependant": ("تابع لك", "Your dependant"),
+        "home.latest": ("آخر طلباتك", "Your latest requests"),
+        "home.none": ("لا توجد لك طلبات بعد.", "You have no requests yet."),
+        # --- the officers' queue -----------------------------------------------------------------------
+        "queue.title": ("الطلبات المنتظرة", "Waiting requests"),
+        "queue.lead": (
+            "الطلبات التي تنتظر قراراً أو معالجة، الأقدم أولاً: تصاريح لم يُبتّ فيها، وطلبات تواصل "
+            "جديدة أو قيد المعالجة.",
+            "Requests waiting for a decision or for work, oldest first: undecided permits, and support "
+            "tickets that are new or being worked on.",
+        ),
+        "queue.kind_label": ("نوع الطلب", "Kind of request"),
+        "queue.count": (
+            "{count} طلب (يُعرض أقدم {shown} من كل نوع على الأكثر)",
+            "{count} requests (at most the oldest {shown} of each kind are shown)",
+        ),
+        "queue.none": ("لا توجد طلبات منتظرة.", "Nothing is waiting."),
+        "queue.col.kind": ("نوع الطلب", "Kind"),
+        "queue.col.about": ("بشأن", "About"),
+        # --- permits (travel and Makkah) -------------------------------------------------------------
+        "permit.ref": ("المرجع", "Reference"),
+        "permit.person": ("الشخص", "Person"),
+        "permit.status": ("الحالة", "Status"),
+        "permit.valid": ("مدة الصلاحية", "Valid"),
+        "permit.period": ("من {start} إلى {end}", "From {start} to {end}"),
+        "permit.requested_at": ("تاريخ الطلب", "Requested"),
+        "permit.reason": ("السبب", "Reason"),
+        "permit.guardian": ("ولي الأمر مقدّم الطلب", "Guardian who asked"),
+        "permit.requester": ("مقدّم الطلب", "Requested by"),
+        "requester.individual": ("فرد، رقم الهوية {id}", "An individual, ID number {id}"),
+        "requester.establishment": (
+            "منشأة، الرقم الموحد {id}",
+            "An establishment, unified number {id}",
+        ),
+        "permit.decide_title": ("القرار", "Decision"),
+        "permit.decision_label": ("قرارك", "Your decision"),
+        "permit.approve": ("الموافقة", "Approve"),
+        "permit.reject": ("الرفض", "Reject"),
+        "permit.reason_label": ("السبب", "Reason"),
+        "permit.reason_hint": (
+            "مطلوب للرفض؛ يقرؤه مقدّم الطلب في الإشعار الذي يصله",
+            "Required to reject; the requester reads it in the notification they get",
+        ),
+        "permit.decide": ("سجّل القرار", "Record the decision"),
+        "permit.decided": (
+            "سُجّل القرار، وسيُبلَّغ مقدّم الطلب.",
+            "The decision is recorded; the requester will be told.",
+        ),
+        "permit.revoke_title": ("سحب التصريح", "Revoke the permit"),
+        "permit.revoke_hint": (
+            "السبب مطلوب، ويقرؤه مقدّم الطلب في الإشعار الذي يصله",
+            "A reason is required; the requester reads it in the notification they get",
+        ),
+        "permit.revoke": ("اسحب التصريح", "Revoke the permit"),
+        "permit.revoked": (
+            "سُحب التصريح، وسيُبلَّغ مقدّم الطلب.",
+            "The permit is revoked; the requester will be told.",
+        ),
+        # --- travel permits ----------------------------------------------------------------------------
+        "travel.title": ("تصاريح السفر لمن تعولهم", "Travel permits for your dependants"),
+        "travel.officer_title": ("تصاريح السفر", "Travel permits"),
+        "travel.lead": (
+            "يطلب ولي الأمر تصريح سفر لمن يعولهم من غير المتزوجين دون 21 سنة، ويبتّ فيه موظف الجوازات، "
+            "ويصلك إشعار بكل تغيير في حالته.",
+            "A guardian asks for a travel permit for an unmarried dependant under 21; an officer of the "
+            "Directorate decides, and you are told of every change of its status.",
+        ),
+        "travel.none": ("لا توجد تصاريح سفر.", "No travel permits."),
+        "travel.request_title": ("طلب تصريح سفر", "Ask for a travel permit"),
+        "travel.person_label": ("لمن التصريح", "Who the permit is for"),
+        "travel.person_hint": ("من تعولهم بحسب السجل", "Your dependants, as on record"),
+        "travel.id_label": ("رقم هوية التابع", "Your dependant's ID number"),
+        "travel.id_hint": ("10 أرقام", "10 digits"),
+        "travel.from_label": ("يبدأ في", "Valid from"),
+        "travel.until_label": ("ينتهي في", "Valid until"),
+        "travel.dates_hint": (
+            "اليوم أو بعده بما لا يزيد على سنة، ولمدة أقصاها {days} يوماً",
+            "Today or within a year from today, for at most {days} days",
+        ),
+        "travel.submit": ("أرسل الطلب", "Send the request"),
+        "travel.requested": (
+            "أُرسل طلب تصريح السفر، وهو الآن بانتظار قرار الموظف المختص.",
+            "The travel permit request is sent; it now waits for an officer's decision.",
+        ),
+        "travel.permit_title": ("تصريح السفر {ref}", "Travel permit {ref}"),
+        "travel.cancel_heading": ("إلغاء التصريح", "Cancel the permit"),
+        "travel.cancel_hint": (
+            "يمكنك إلغاء التصريح ما دام بانتظار القرار أو موافقاً عليه.",
+            "You may cancel the permit while it waits for a decision or is approved.",
+        ),
+        "travel.cancel": ("ألغِ التصريح", "Cancel the permit"),
+        "travel.cancel_title": ("تأكيد إلغاء تصريح السفر", "Confirm cancelling the travel permit"),
+        "travel.cancel_body": (
+            "هل تريد إلغاء تصريح السفر {ref} الخاص بـ {person}؟ لا يمكن التراجع عن الإلغاء.",
+            "Do you want to cancel travel permit {ref} for {person}? Cancelling cannot be undone.",
+        ),
+        "travel.cancel_confirm": ("نعم، ألغِ التصريح", "Yes, cancel the permit"),
+        "travel.cancelled": ("أُلغي تصريح السفر.", "The travel permit is cancelled."),
+        "travel.back": ("كل تصاريح السفر", "All travel permits"),
+        # --- Makkah entry permits ----------------------------------------------------------------------
+        "makkah.title": ("تصاريح دخول العاصمة المقدسة", "Makkah entry permits"),
+        "makkah.lead_individual": (
+            "في موسم الحج تتقدّم بطلب تصريح لنفسك أو لمن تعولهم، إذا كانت الفئة: عمالة منزلية، أو تابع، "
+            "أو إقامة مميزة، أو مستثمر، أو مواطن، أو مواطن خليجي.",
+            "In Hajj season you apply for yourself or a dependant whose category is domestic worker, "
+            "dependant, premium residency, investor, citizen or GCC citizen.",
+        ),
+        "makkah.lead_establishment": (
+            "تتقدّم المنشأة بطلب تصريح لمن تكفلهم إذا كان مقرها مكة المكرمة، أو كان الشخص يحمل تأشيرة "
+            "عمل موسمي سارية.",
+            "An establishment applies for people it sponsors when it is based in Makkah, or when the "
+            "person holds a valid seasonal-work visa.",
+        ),
+        "makkah.none": ("لا توجد طلبات.", "No applications."),
+        "makkah.season": ("الموسم", "Season"),
+        "makkah.season_value": ("حج {season} هـ", "Hajj {season} AH"),
+        "makkah.apply_title": ("طلب تصريح دخول", "Apply for an entry permit"),
+        "makkah.person_label": ("لمن التصريح", "Who the permit is for"),
+        "makkah.id_label": ("رقم هوية الشخص", "The person's ID number"),
+        "makkah.id_hint": (
+            "لشخص تكفله منشأتك (10 أرقام)",
+            "Of a person your establishment sponsors (10 digits)",
+        ),
+        "makkah.season_label": ("موسم الحج", "Hajj season"),
+        "makkah.season_option": (
+            "حج {season} هـ — صالح من {start} إلى {end}",
+            "Hajj {season} AH — valid from {start} to {end}",
+        ),
+        "makkah.documents_label": ("المستندات", "Documents"),
+        "makkah.documents_hint": (
+            "من 1 إلى 10 ملفات. تُحفظ مع الطلب بصمة كل ملف (SHA-256) واسمه، لا الملف نفسه: احتفظ "
+            "بالأصول ليطابقها الموظف.",
+            "1 to 10 files. The application keeps each file's name and fingerprint (SHA-256), not the "
+            "file itself: keep the originals for the officer to check against it.",
+        ),
+        "makkah.submit": ("أرسل الطلب", "Send the application"),
+        "makkah.applied": (
+            "أُرسل طلب التصريح، وهو الآن بانتظار قرار الموظف المختص.",
+            "The application is sent; it now waits for an officer's decision.",
+        ),
+        "makkah.permit_title": ("تصريح دخول العاصمة المقدسة {ref}", "Makkah entry permit {ref}"),
+        "makkah.documents": ("المستندات وبصماتها", "Documents and their fingerprints"),
+        "makkah.document_name": ("الملف", "File"),
+        "makkah.document_hash": ("البصمة (SHA-256)", "Fingerprint (SHA-256)"),
+        "makkah.back": ("كل طلبات التصاريح", "All applications"),
+        # --- renewed passport --------------------------------------------------------------------------
+        "passport.title": ("تحديث بيانات الجواز المجدَّد", "Enter a renewed passport"),
+        "passport.lead": (
+            "أدخل بيانات الجواز الجديد لك أو لمن تعولهم كما هي مطبوعة فيه. تُبلَّغ المنشأة الكافلة كالمعتاد، "
+            "وتتوقف تنبيهات انتهاء الجواز القديم.",
+            "Enter the new passport's details, yours or a dependant's, as printed in it. The sponsoring "
+            "establishment is told as usual, and warnings about the old passport's expiry stop.",
+        ),
+        "passport.current_title": ("الجوازات في السجل الآن", "Passports on record now"),
+        "passport.number_col": ("رقم الجواز", "Passport number"),
+        "passport.expiry_col": ("ينتهي في", "Expires"),
+        "passport.form_title": ("الجواز الجديد", "The new passport"),
+        "passport.person_label": ("صاحب الجواز", "Whose passport"),
+        "passport.id_label": ("رقم هوية صاحب الجواز", "The passport holder's ID number"),
+        "passport.number_label": ("رقم الجواز الجديد", "New passport number"),
+        "passport.issue_label": ("تاريخ الإصدار", "Issue date"),
+        "passport.expiry_label": ("تاريخ الانتهاء", "Expiry date"),
+        "passport.submit": ("احفظ الجواز الجديد", "Save the new passport"),
+        "passport.saved": (
+            "حُفظ الجواز الجديد {number} لرقم الهوية {id}.",
+            "The new passport {number} is saved for ID number {id}.",
+        ),
+        # --- support tickets ---------------------------------------------------------------------------
+        "tickets.title": ("طلبات التواصل", "Support tickets"),
+        "tickets.lead": (
+            "إن تعثّرت معاملة إلكترونية فأخبرنا هنا: اختر نوع المشكلة والإجراء، وصِفها، وأرفق ما يوضحها. "
+            "يصلك رقم متابعة، وإشعار بكل تحديث.",
+            "If an e-service transaction went wrong, tell us here: choose the kind of problem and the "
+            "procedure, describe it and attach what shows it. You get a tracking number, and a "
+            "notification of every update.",
+        ),
+        "tickets.none": ("لا توجد طلبات تواصل.", "No support tickets."),
+        "tickets.col.number": ("رقم المتابعة", "Tracking number"),
+        "tickets.col.problem": ("نوع المشكلة", "Problem"),
+        "tickets.col.procedure": ("الإجراء", "Procedure"),
+        "tickets.col.received": ("تاريخ الاستلام", "Received"),
+        "tickets.col.updated": ("آخر تحديث", "Last update"),
+        "tickets.new_title": ("طلب تواصل جديد", "A new support ticket"),
+        "tickets.problem_label": ("نوع المشكلة", "Kind of problem"),
+        "tickets.procedure_label": ("الإجراء الذي تعثّر", "The procedure that failed"),
+        "tickets.description_label": ("وصف المشكلة", "What happened"),
+        "tickets.description_hint": (
+            "ما الذي حاولت فعله، وما الذي ظهر لك، ومتى (حتى 5000 حرف)",
+            "What you tried to do, what you saw, and when (up to 5,000 characters)",
+        ),
+        "tickets.attachments_label": ("المرفقات", "Attachments"),
+        "tickets.attachments_hint": (
+            "اختياري: حتى 5 ملفات، كل ملف حتى 5 ميغابايت، بصيغة PDF أو PNG أو JPEG",
+            "Optional: up to 5 files of up to 5 MB each, PDF, PNG or JPEG",
+        ),
+        "tickets.submit": ("أرسل الطلب", "Send the ticket"),
+        "tickets.created": (
+            "استلمنا طلبك. رقم المتابعة:",
+            "We have received your ticket. Its tracking number:",
+        ),
+        "tickets.number_hint": (
+            "احتفظ به لمتابعة الطلب؛ يُقرأ مجموعتين من 5 رموز، وليس فيه الحروف I وL وO وU.",
+            "Keep it to follow the ticket; read it as two groups of five; it has no I, L, O or U.",
+        ),
+        "tickets.back": ("كل طلبات التواصل", "All support tickets"),
+        "ticket.title": ("طلب التواصل {number}", "Support ticket {number}"),
+        "ticket.heading": ("طلب التواصل", "Support ticket"),
+        "ticket.description": ("الوصف", "Description"),
+        "ticket.attachments": ("المرفقات", "Attachments"),
+        "ticket.size": ("{size} بايت", "{size} bytes"),
+        "ticket.messages": ("المراسلات", "Messages"),
+        "ticket.no_messages": ("لا توجد رسائل بعد.", "No messages yet."),
+        "message_by.officer": ("موظف الجوازات", "Passports officer"),
+        "message_by.owner": ("مقدّم الطلب", "The requester"),
+        "ticket.reply_title": ("الرد", "Reply"),
+        "ticket.message_label": ("رسالتك", "Your message"),
+        "ticket.reply": ("أرسل الرد", "Send the reply"),
+        "ticket.replied": ("أُرسل ردّك.", "Your reply is sent."),
+        "ticket.closed_note": (
+            "أُغلق هذا الطلب. لإبلاغنا بمشكلة جديدة افتح طلباً جديداً.",
+            "This ticket is closed. To tell us about a new problem, open a new ticket.",
+        ),
+        "ticket.status_title": ("تحديث الحالة", "Move the ticket on"),
+        "ticket.status_label": ("الحالة الجديدة", "New status"),
+        "ticket.officer_message_label": ("رسالة إلى مقدّم الطلب", "Message to the requester"),
+        "ticket.officer_message_hint": (
+            "مطلوبة عند طلب معلومات؛ تصل إلى مقدّم الطلب في الإشعار",
+            "Required when asking for information; it reaches the requester in the notification",
+        ),
+        "ticket.set_status": ("حدّث الحالة", "Update the status"),
+        "ticket.status_changed": (
+            "حُدّثت الحالة، وسيُبلَّغ مقدّم الطلب.",
+            "The status is updated; the requester will be told.",
+        ),
+        "problem.transaction_failed": ("تعذّر إتمام معاملة", "A transaction failed"),
+        "problem.data_mismatch": ("بيانات غير مطابقة", "Data do not match"),
+        "problem.payment_issue": ("مشكلة في السداد", "A payment problem"),
+        "problem.access_issue": ("تعذّر الدخول إلى الخدمة", "Cannot get into the service"),
+        "problem.other": ("مشكلة أخرى", "Something else"),
+        "procedure.exit_reentry_visa": ("تأشيرة خروج وعودة", "Exit and re-entry visa"),
+        "procedure.final_exit_visa": ("تأشيرة خروج نهائي", "Final exit visa"),
+        "procedure.iqama_renewal": ("تجديد الإقامة", "Iqama renewal"),
+        "procedure.passport_update": ("تحديث بيانات الجواز", "Passport update"),
+        "procedure.sponsorship_transfer": ("نقل الكفالة", "Sponsorship transfer"),
+        "procedure.visit_visa_extension": ("تمديد تأشيرة الزيارة", "Visit visa extension"),
+        "procedure.muqeem_report": ("تقرير مقيم", "Muqeem report"),
+        "procedure.other": ("إجراء آخر", "Another procedure"),
+        # --- field errors: the e-services' rules, in words -----------------------------------------------
+        "field.id_number.not_dependant": (
+            "لم نجد بهذا الرقم أحداً تعوله",
+            "We found no dependant of yours with this ID number",
+        ),
+        "field.id_number.not_actable": (
+            "لم نجد بهذا الرقم شخصاً يمكنك التقديم عنه",
+            "We found no one you may act for with this ID number",
+        ),
+        "field.date.required": ("أدخل التاريخ", "Enter the date"),
+        "field.date.implausible": (
+            "التاريخ خارج المدى المقبول (من 1900 إلى 30 سنة من اليوم)",
+            "The date is out of range (from 1900 to 30 years from today)",
+        ),
+        "field.passport_number.required": ("أدخل رقم الجواز", "Enter the passport number"),
+        "field.passport_number.invalid": (
+            "رقم الجواز غير صالح (حروف وأرقام، حتى 40 رمزاً)",
+            "The passport number is not valid (letters and digits, up to 40)",
+        ),
+        "field.tracking_number.invalid": (
+            "رقم المتابعة غير صحيح: 10 رموز مثل 7K3M9-QX2CB",
+            "The tracking number is not valid: 10 symbols like 7K3M9-QX2CB",
+        ),
+        "rule.decision": ("اختر الموافقة أو الرفض", "Choose approve or reject"),
+        "rule.under_21": (
+            "يجب أن يكون دون 21 سنة في يوم الطلب (أو أن يكون تاريخ ميلاده في السجل)",
+            "They must be under 21 on the day of the request (and their birth date on record)",
+        ),
+        "rule.single": (
+            "يجب أن يكون غير متزوج في يوم الطلب (أو أن تكون حالته الاجتماعية في السجل)",
+            "They must be single on the day of the request (and their marital status on record)",
+        ),
+        "rule.window_not_past": ("يبدأ التصريح اليوم أو بعده", "The permit must start today or later"),
+        "rule.window_start": (
+            "يبدأ التصريح خلال سنة من اليوم",
+            "The permit must start within a year from today",
+        ),
+        "rule.window_order": ("تاريخ الانتهاء قبل تاريخ البدء", "The end date is before the start date"),
+        "rule.window_length": ("مدة التصريح أطول من المسموح", "The permit lasts longer than allowed"),
+        "rule.individual_category": (
+            "فئة هذا الشخص لا تُخدم من حساب الأفراد؛ تتقدّم منشأته الكافلة بالطلب",
+            "This person's category is not served to individuals; their sponsoring establishment applies",
+        ),
+        "rule.makkah_establishment_or_seasonal_visa": (
+            "منشأتك ليست في مكة المكرمة، ولا يحمل الشخص تأشيرة عمل موسمي سارية",
+            "Your establishment is not based in Makkah and the person holds no valid seasonal-work visa",
+        ),
+        "rule.season_known": ("موسم غير معروف", "Unknown season"),
+        "rule.season_open": (
+            "لا يُقبل التقديم لهذا الموسم الآن",
+            "This season does not take applications now",
+        ),
+        "rule.documents_required": ("أرفق مستنداً واحداً على الأقل", "Attach at least one document"),
+        "rule.documents_count": ("10 مستندات على الأكثر", "At most 10 documents"),
+        "rule.document_name": ("اسم أحد الملفات طويل جداً", "A file's name is too long"),
+        "rule.document_hash": ("تعذّرت قراءة أحد الملفات", "One of the files could not be read"),
+        "rule.plain_text": (
+            "النص يحتوي على رموز غير مسموحة",
+            "The text holds characters that are not allowed",
+        ),
+        "rule.reason_required": ("اكتب السبب: هو مطلوب هنا", "Give the reason: it is required here"),
+        "rule.reason_length": ("السبب أطول من 1000 حرف", "The reason is longer than 1,000 characters"),
+        "rule.message_required": ("اكتب الرسالة", "Write the message"),
+        "rule.message_length": ("الرسالة أطول من 1000 حرف", "The message is longer than 1,000 characters"),
+        "rule.problem_type": ("اختر نوع المشكلة", "Choose the kind of problem"),
+        "rule.procedure_required": ("اختر الإجراء الذي تعثّر", "Choose the procedure that failed"),
+        "rule.procedure_length": (
+            "اسم الإجراء أطول من 200 حرف",
+            "The procedure's name is longer than 200 characters",
+        ),
+        "rule.description_required": ("صِف المشكلة", "Describe the problem"),
+        "rule.description_length": (
+            "الوصف أطول من 5000 حرف",
+            "The description is longer than 5,000 characters",
+        ),
+        "rule.attachments_count": ("5 مرفقات على الأكثر", "At most 5 attachments"),
+        "rule.attachment_empty": ("أحد الملفات فارغ", "One of the files is empty"),
+        "rule.attachment_size": ("أحد الملفات أكبر من 5 ميغابايت", "One of the files is larger than 5 MB"),
+        "rule.attachment_type": (
+            "أحد الملفات ليس PDF أو PNG أو JPEG (يُحكم على الملف بمحتواه لا باسمه)",
+            "One of the files is not a PDF, PNG or JPEG (judged by its content, not its name)",
+        ),
+        "rule.ticket_status": ("اختر حالة من القائمة", "Choose a status from the list"),
+        "rule.passport_not_issued": (
+            "تاريخ الإصدار بعد اليوم: الجواز لم يصدر بعد",
+            "The issue date is after today: the passport is not issued yet",
+        ),
+        "rule.passport_expires_before_issue": (
+            "تاريخ الانتهاء ليس بعد تاريخ الإصدار",
+            "The expiry date is not after the issue date",
+        ),
+        "rule.passport_number_repeated": (
+            "هذا رقم الجواز الحالي؛ أدخل رقم الجواز الجديد",
+            "This is the current passport's number; enter the new passport's number",
+        ),
+        "conflict.generic": (
+            "تغيّر الطلب للتو؛ راجع حالته وأعد المحاولة",
+            "The request just changed; check it and try again",
+        ),
+        "conflict.travel_overlap": (
+            "لهذا الشخص تصريح سفر آخر بانتظار القرار أو موافق عليه يتداخل مع هذه المدة",
+            "This person has another pending or approved travel permit overlapping these dates",
+        ),
+        "conflict.makkah_season": (
+            "لهذا الشخص طلب بانتظار القرار أو تصريح موافق عليه في هذا الموسم",
+            "This person already has a pending application or an approved permit for this season",
+        ),
+        "conflict.decided": (
+            "لم يعد الطلب بانتظار قرار؛ الصفحة تعرض حالته الآن",
+            "The request no longer waits for a decision; the page shows its status now",
+        ),
+        "conflict.not_active": ("لم يعد التصريح سارياً", "The permit is no longer in force"),
+        "conflict.ticket_status": (
+            "للطلب هذه الحالة بالفعل، أو أنه مغلق",
+            "The ticket already has this status, or it is closed",
+        ),
+        "conflict.ticket_closed": ("الطلب مغلق", "The ticket is closed"),
+    }
+)
+
 MESSAGES: dict[str, dict[Language, str]] = {key: {"ar": ar, "en": en} for key, (ar, en) in _ENTRIES.items()}
 
 

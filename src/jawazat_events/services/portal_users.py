@@ -5,6 +5,10 @@ same `save()`), hashes what must never be stored in clear (codes with scrypt, si
 session tokens with SHA-256, since they are 256 random bits), and hands the code to a `CodeSender` (the
 delivery channels, or the outbox folder). Unknown addresses get a challenge of the same shape as known
 ones and the same work (one scrypt), so neither the answer nor its timing says who has an account.
+
+Individuals are not added: an address or mobile that no operator-added user signs in with, but that a
+person's record holds now, signs in as that person (`PersonDirectory.signing_in`); the user keyed by that
+contact is made (or re-linked) at the request for a code, with role `individual` and the person's ID number.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ from jawazat_events.domain.portal_user import (
     check_role,
     portal_roster_id,
     portal_user_id,
+    roster_key,
 )
 from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.person_directory import PersonDirectory
 
 SESSION_PREFIX = "jzs"
 CODE_DIGITS = 6
@@ -83,6 +89,7 @@ class Principal:
     email: str | None
     mobile: str | None
     language: str
+    id_number: str | None = None  # an individual's: the person they are
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,7 @@ def _principal(user: PortalUser) -> Principal:
         email=user.email,
         mobile=user.mobile,
         language=user.language,
+        id_number=user.id_number,
     )
 
 
@@ -166,11 +174,13 @@ class PortalUserService:
         sender: CodeSender,
         clock: Callable[[], datetime],
         session_lifetime: timedelta,
+        people: PersonDirectory | None = None,
     ) -> None:
         self.app = app
         self.sender = sender
         self.clock = clock
         self.session_lifetime = session_lifetime
+        self.people = people  # None: individuals cannot sign in
 
     # --- users -------------------------------------------------------------------------------------
 
@@ -184,7 +194,8 @@ class PortalUserService:
         role: str = PortalRole.ESTABLISHMENT.value,
         language: str | None = None,
     ) -> Principal:
-        """Add a portal user (`role` auditor: an auditor); they sign in with the e-mail, else the mobile."""
+        """Add a portal user (`role` auditor or officer: the directorate's, of no establishment); they
+        sign in with the e-mail, else the mobile."""
         checked = check_role(role)
         unified = None
         establishment: Any = None
@@ -196,7 +207,9 @@ class PortalUserService:
             if establishment is None:
                 raise UnknownEstablishment(f"no establishment is registered as {unified}")
         elif unified_number:
-            raise InvalidValue("an auditor belongs to no establishment: leave out the unified number")
+            raise InvalidValue(
+                f"an {checked.value} belongs to no establishment: leave out the unified number"
+            )
         own_email = parse_email(email) if email else None
         own_mobile = parse_mobile(mobile) if mobile else None
         if own_email is None and own_mobile is None:
@@ -214,13 +227,14 @@ class PortalUserService:
                 name=name,
                 language=chosen,
             )
-        elif user.removed:
+        elif user.removed or user.role == PortalRole.INDIVIDUAL:
+            # An individual signing in with this contact becomes this portal user (their sessions end).
             user.readd(
                 role=checked.value, establishment=unified, email=own_email, mobile=own_mobile, name=name
             )
         else:
             raise PortalUserExists(f"a portal user already signs in as {login}")
-        roster = self._roster(unified)
+        roster = self._roster(roster_key(checked, unified))
         roster.join(login)
         self.app.save(user, roster)
         return _principal(user)
@@ -229,17 +243,21 @@ class PortalUserService:
         """Remove a portal user (of `unified_number` only, when given); their sessions end."""
         login = login_of(login_text)
         user = self._user(login)
-        if unified_number is not None and user.establishment != unified_number:
+        if (unified_number is not None and user.establishment != unified_number) or (
+            user.role == PortalRole.INDIVIDUAL  # not added, not removed: their record's contacts decide
+        ):
             raise UnknownPortalUser(f"no portal user signs in as {login}")
         user.remove()
-        roster = self._roster(user.establishment)
+        roster = self._roster(roster_key(user.role, user.establishment))
         roster.leave(login)
         self.app.save(user, roster)
         return login
 
-    def list_users(self, unified_number: str | None) -> list[Principal]:
-        """The portal users of one establishment (`None`: the auditors), in the order they were added."""
-        roster = self._find(portal_roster_id(unified_number))
+    def list_users(self, unified_number: str | None, *, role: str | None = None) -> list[Principal]:
+        """The portal users of one establishment (`None`: the auditors; `role="officer"`: the officers),
+        in the order they were added."""
+        key = roster_key(role, None) if role == PortalRole.OFFICER else unified_number
+        roster = self._find(portal_roster_id(key))
         if roster is None:
             return []
         found = [self._find(portal_user_id(login)) for login in cast(PortalRoster, roster).logins]
@@ -264,9 +282,12 @@ class PortalUserService:
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         salt = secrets.token_bytes(16)
         code_hash = hash_code(code, salt)  # computed for unknown logins too: the same work, the same time
-        user = self._find(key)
-        if not isinstance(user, PortalUser) or user.removed:
-            return CodeRequest(challenge=challenge, pending=None)
+        found = self._find(key)
+        user = found if isinstance(found, PortalUser) else None
+        if user is None or user.removed or user.role == PortalRole.INDIVIDUAL:
+            user = self._individual(login, user, language=language)
+            if user is None:
+                return CodeRequest(challenge=challenge, pending=None)
         channel, recipient = ("email", user.email) if user.email else ("sms", user.mobile)
         try:
             user.issue_code(
@@ -335,6 +356,20 @@ class PortalUserService:
             self.app.save(user)
 
     # --- helpers -----------------------------------------------------------------------------------
+
+    def _individual(self, login: str, user: PortalUser | None, *, language: str) -> PortalUser | None:
+        """The user standing for the person whose record holds `login` now (made or re-linked, unsaved),
+        or None when no record holds it."""
+        person = self.people.signing_in(login) if self.people is not None else None
+        if person is None:
+            return None
+        name = person.name_en if language == "en" else person.name_ar
+        if user is None:
+            return PortalUser.for_person(
+                login=login, id_number=person.id_number, name=name, language=language
+            )
+        user.link_person(id_number=person.id_number, name=name)
+        return user
 
     def _find(self, key: UUID) -> Any | None:
         try:

@@ -1,0 +1,200 @@
+"""`/portal/makkah-permits`: Makkah entry permits in Hajj season. Individuals apply for themselves or a
+dependant, establishments for a person they sponsor (documents: the files' names and SHA-256, hashed by the
+portal); officers see every application, decide with a reason and revoke. Every step is
+`MakkahPermitService`'s."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from jawazat_events.domain.actors import Actor
+from jawazat_events.domain.errors import DomainError
+from jawazat_events.domain.makkah_permit import SeasonWindow
+from jawazat_events.domain.requests import NotEligible, PermitStatus, RequestNotFound
+from jawazat_events.portal.actors import AnyActor, ApplicantActor, OfficerActor
+from jawazat_events.portal.eservice_forms import (
+    chosen_files,
+    decide_permit,
+    document_records,
+    form_claim,
+    new_request_key,
+    refusal,
+)
+from jawazat_events.portal.eservice_views import (
+    PAGE_SIZE,
+    chosen,
+    household,
+    is_individual,
+    listing,
+    person_names,
+)
+from jawazat_events.portal.forms import Errors
+from jawazat_events.portal.web import PageNotFound, Portal, PortalState, page_language, redirect, render, url
+
+router = APIRouter()
+
+STATUSES = ["pending", "approved", "rejected", "revoked"]
+DONE = {"applied": "makkah.applied", "decided": "permit.decided", "revoked": "permit.revoked"}
+DUPLICATE = ("season", "conflict.makkah_season")
+NOT_ALLOWED = ("id_number", "field.id_number.not_actable")
+
+
+def open_seasons(portal: PortalState) -> list[SeasonWindow]:
+    """The seasons taking applications today (this one's and, when it is already open, the next)."""
+    seasons = portal.container.eservices.seasons
+    today = portal.container.today()
+    first = seasons.next_open(today)
+    windows = [first]
+    with contextlib.suppress(NotEligible):
+        windows.append(seasons.open_window(str(int(first.season) + 1), today))
+    return windows
+
+
+def _list_page(
+    request: Request,
+    portal: Portal,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    code: int = 200,
+    form: dict[str, str] | None = None,
+    errors: Errors | None = None,
+) -> Response:
+    service = portal.container.eservices.makkah_permits
+    page = listing(lambda c: service.list(actor, status=status, limit=PAGE_SIZE, cursor=c), cursor)
+    language = page_language(request)
+    seasons = [] if actor.is_officer else open_seasons(portal)
+    return render(
+        request,
+        "makkah_permits.html",
+        title_key="makkah.title",
+        status=code,
+        items=page.items,
+        next_cursor=page.next_cursor,
+        names=person_names(portal, [i["id_number"] for i in page.items], language),
+        filter_status=status,
+        statuses=STATUSES,
+        officer=actor.is_officer,
+        individual=is_individual(actor),
+        people=household(portal, actor, language) if is_individual(actor) else [],
+        seasons=seasons,
+        form=form or {"id_number": "", "season": seasons[0].season if seasons else ""},
+        errors=errors or {},
+        request_key=new_request_key(),
+    )
+
+
+@router.get("/makkah-permits")
+def makkah_permits(
+    request: Request, portal: Portal, actor: AnyActor, status: str | None = None, cursor: str | None = None
+) -> Response:
+    return _list_page(request, portal, actor, status=chosen(status, STATUSES), cursor=cursor)
+
+
+@router.post("/makkah-permits")
+def apply(
+    request: Request,
+    portal: Portal,
+    actor: ApplicantActor,
+    id_number: Annotated[str, Form(max_length=100)] = "",
+    season: Annotated[str, Form(max_length=20)] = "",
+    request_key: Annotated[str, Form(max_length=100)] = "",
+    documents: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    form = {"id_number": id_number, "season": season}
+    if not id_number.strip():
+        return _list_page(
+            request, portal, actor, code=422, form=form, errors={"id_number": "field.id_number.required"}
+        )
+    records = document_records(chosen_files(documents))
+    body = {"id_number": id_number.strip(), "season": season.strip(), "documents": records}
+    try:
+        answer = portal.container.eservices.makkah_permits.apply(
+            actor,
+            id_number=id_number.strip(),
+            season=season.strip(),
+            documents=records,
+            claim=form_claim(actor, request_key, "POST /makkah-permits", body),
+        )
+    except DomainError as error:
+        code, errors = refusal(error, conflict=DUPLICATE, not_found=NOT_ALLOWED)
+        return _list_page(request, portal, actor, code=code, form=form, errors=errors)
+    return redirect(request, url(f"/makkah-permits/{answer['permit_id']}", done="applied"))
+
+
+def _permit_page(
+    request: Request,
+    portal: Portal,
+    actor: Actor,
+    permit_id: str,
+    *,
+    code: int = 200,
+    errors: Errors | None = None,
+    form: dict[str, Any] | None = None,
+    notice: str | None = None,
+) -> Response:
+    try:
+        permit = portal.container.eservices.makkah_permits.get(actor, permit_id)
+    except RequestNotFound:
+        raise PageNotFound from None
+    return render(
+        request,
+        "makkah_permit.html",
+        title_key="makkah.permit_title",
+        title_values={"ref": permit["permit_id"][:8]},
+        status=code,
+        permit=permit,
+        names=person_names(portal, [permit["id_number"]], page_language(request)),
+        officer=actor.is_officer,
+        may_revoke=actor.is_officer and permit["status"] == PermitStatus.APPROVED,
+        errors=errors or {},
+        form=form or {"decision": "", "reason": "", "revoke_reason": ""},
+        notice=notice,
+    )
+
+
+@router.get("/makkah-permits/{permit_id}")
+def makkah_permit(
+    request: Request, portal: Portal, actor: AnyActor, permit_id: str, done: str = ""
+) -> Response:
+    return _permit_page(request, portal, actor, permit_id, notice=DONE.get(done))
+
+
+@router.post("/makkah-permits/{permit_id}/decision")
+def decide(
+    request: Request,
+    portal: Portal,
+    actor: OfficerActor,
+    permit_id: str,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    service = portal.container.eservices.makkah_permits
+    answer, code, errors = decide_permit(service, actor, permit_id, decision=decision, reason=reason)
+    if answer is None:
+        form = {"decision": decision, "reason": reason, "revoke_reason": ""}
+        return _permit_page(request, portal, actor, permit_id, code=code, errors=errors, form=form)
+    return redirect(request, url(f"/makkah-permits/{answer['permit_id']}", done="decided"))
+
+
+@router.post("/makkah-permits/{permit_id}/revoke")
+def revoke(
+    request: Request,
+    portal: Portal,
+    actor: OfficerActor,
+    permit_id: str,
+    reason: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    form = {"decision": "", "reason": "", "revoke_reason": reason}
+    try:
+        answer = portal.container.eservices.makkah_permits.revoke(actor, permit_id, reason=reason or None)
+    except DomainError as error:
+        code, errors = refusal(error, conflict=("revoke_reason", "conflict.not_active"))
+        errors = {("revoke_reason" if k == "reason" else k): v for k, v in errors.items()}
+        return _permit_page(request, portal, actor, permit_id, code=code, errors=errors, form=form)
+    return redirect(request, url(f"/makkah-permits/{answer['permit_id']}", done="revoked"))
