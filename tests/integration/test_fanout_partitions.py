@@ -113,7 +113,7 @@ def test_workers_share_partitions_each_event_alerted_once(pg_database_url: str, 
             # After a pass each, the two live workers hold two partitions each, never the same one.
             assert len(first.claims.fanout) == len(second.claims.fanout) == 2
             assert first.claims.fanout.isdisjoint(second.claims.fanout)
-            assert len(first.claims.singles) + len(second.claims.singles) == 4
+            assert len(first.claims.singles) + len(second.claims.singles) == 5
             first.run_once()  # the index is up to date now: the second pass drains everything
             second.run_once()
             assert alert_set(container) == sorted(ref.alerts)
@@ -129,6 +129,7 @@ def test_workers_share_partitions_each_event_alerted_once(pg_database_url: str, 
                 "people",
                 "requests",
                 "request_notifications",
+                "person_links",
             }
             assert alert_set(container) == sorted(ref.alerts)
             assert len(ref.alerts) == 4 * len(people)

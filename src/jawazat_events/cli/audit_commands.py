@@ -312,7 +312,9 @@ def new_key() -> None:
 def rebuild(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="subscription_index, people, requests, request_notifications, fanout (all)"),
+        typer.Argument(
+            help="subscription_index, people, requests, request_notifications, fanout, person_links (all)"
+        ),
     ] = None,
     restart: Annotated[
         bool, typer.Option("--restart", help="start over even if an interrupted rebuild could resume")

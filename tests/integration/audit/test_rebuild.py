@@ -72,7 +72,14 @@ def test_a_rebuild_gives_identical_read_models(live: Container) -> None:
     assert before["alerts"][0] > 50 and before["people"][0] > PEOPLE
     assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent", "pending"}
     report = live.rebuilder.rebuild()
-    assert report.rebuilt == ["subscription_index", "people", "requests", "request_notifications", "fanout"]
+    assert report.rebuilt == [
+        "subscription_index",
+        "people",
+        "requests",
+        "request_notifications",
+        "fanout",
+        "person_links",
+    ]
     assert report.head == live.app.recorder.max_notification_id()
     assert digest(live) == before
 
@@ -120,11 +127,18 @@ def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
         clear_live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
     assert digest(clear_live) != before
     with clear_live.read_models.db.reading() as sql:
-        assert len(sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall()) == 5
+        assert len(sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall()) == 6
     report = clear_live.rebuilder.rebuild(batch_size=50)
     assert (report.rebuilt, report.resumed) == (
         [],
-        ["subscription_index", "people", "requests", "request_notifications", "fanout"],
+        [
+            "subscription_index",
+            "people",
+            "requests",
+            "request_notifications",
+            "fanout",
+            "person_links",
+        ],
     )
     assert digest(clear_live) == before
     with clear_live.read_models.db.reading() as sql:
@@ -166,4 +180,5 @@ def test_a_running_worker_blocks_a_rebuild(pg_live: Container) -> None:
         "requests",
         "request_notifications",
         "fanout",
+        "person_links",
     ]
