@@ -7,6 +7,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 from tests.support import jawazat_command
 from tests.support.servers import LoopbackSmtp
@@ -48,3 +50,42 @@ class Served:
                     return found.group(1)
             time.sleep(0.05)
         raise AssertionError(f"no sign-in code reached the SMTP server for {recipient} within 15 s")
+
+
+def sign_in(served: Served, browser: Any, login: str) -> Any:
+    """A new browser page signed in as `login` with the code the server e-mailed (Arabic, the default)."""
+    context = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"{served.url}/portal/")
+    assert page.url.endswith("/portal/login")
+    before = len(served.smtp.handler.messages())
+    page.fill("input[name=email]", login)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", served.code_for(login, after=before))
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/portal/$"))
+    return page
+
+
+def axe_problems(
+    served: Served, page: Any, pages: list[tuple[str, str]], screenshots: Path | None
+) -> list[str]:
+    """Visit each (name, path) in Arabic and English: serious or critical axe-core violations, as text;
+    a screenshot of each in `screenshots` (`<name>-<lang>.png`) when a folder is given."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    problems: list[str] = []
+    for language in ("ar", "en"):
+        for name, path in pages:
+            joiner = "&" if "?" in path else "?"
+            answer = page.goto(f"{served.url}{path}{joiner}lang={language}")
+            assert answer is not None and answer.status == 200, (path, answer and answer.status)
+            assert page.locator("html").get_attribute("lang") == language
+            for violation in axe.run(page).response["violations"]:
+                if violation["impact"] in ("serious", "critical"):
+                    problems.append(f"{language} {path}: {violation['id']} ({violation['impact']})")
+            if screenshots is not None:
+                page.screenshot(path=str(screenshots / f"{name}-{language}.png"), full_page=True)
+    return problems

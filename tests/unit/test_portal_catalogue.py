@@ -39,11 +39,15 @@ def test_templates_hold_no_words_of_their_own(template: Path) -> None:
 
 
 def test_css_uses_logical_properties_only() -> None:
-    css = re.sub(r"/\*.*?\*/", "", (PORTAL / "static" / "portal.css").read_text(encoding="utf-8"), flags=re.S)
-    physical = re.findall(
-        r"\b(?:margin|padding|border)-(?:left|right)\b|\b(?:left|right)\s*:|text-align:\s*(?:left|right)", css
-    )
-    assert not physical
+    sheets = sorted((PORTAL / "static").glob("*.css"))
+    assert {"portal.css", "eservices.css"} <= {p.name for p in sheets}
+    for sheet in sheets:
+        css = re.sub(r"/\*.*?\*/", "", sheet.read_text(encoding="utf-8"), flags=re.S)
+        physical = re.findall(
+            r"\b(?:margin|padding|border)-(?:left|right)\b|\b(?:left|right)\s*:|text-align:\s*(?:left|right)",
+            css,
+        )
+        assert not physical, sheet.name
 
 
 def test_a_key_is_registered_once_with_both_languages() -> None:

@@ -185,7 +185,8 @@ def _print_portal(store: Path, outbox: Path, first_sponsor: str) -> None:
     """How to open the web portal on the store the demo leaves behind."""
     out.print("[bold]web portal[/bold] on this store (Ctrl-C stops it):")
     out.print(
-        f"  JAWAZAT_DATABASE_URL=sqlite:///{store} JAWAZAT_OUTBOX_DIR={outbox} .venv/bin/jawazat serve",
+        f"  JAWAZAT_DATABASE_URL=sqlite:///{store} JAWAZAT_OUTBOX_DIR={outbox} "
+        f"JAWAZAT_ATTACHMENTS_DIR={store.parent / 'attachments'} .venv/bin/jawazat serve",
         markup=False,
     )
     out.print(
@@ -194,6 +195,9 @@ def _print_portal(store: Path, outbox: Path, first_sponsor: str) -> None:
         f"6-digit code is written to the newest {outbox}/sign-in-*.email.eml",
         markup=False,
     )
+    from jawazat_events.cli.demo_eservices import print_portal_sign_ins
+
+    print_portal_sign_ins()
 
 
 def _print_messages(outbox: Path) -> None:

@@ -5,6 +5,8 @@ seasonal worker it sponsors: the guardian enters the dependant's renewed passpor
 permit, which an officer approves; the establishment applies for the worker's Makkah permit, which an
 officer approves; the guardian opens a support ticket with a PDF, an officer asks for information, the
 guardian replies, the officer resolves it. The worker then delivers every notification to the outbox.
+An officer is added as a portal user, and the guardian can sign in to the portal with the e-mail on their
+record (`print_portal_sign_ins`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ GUARDIAN = luhn_complete("100000001")
 DEPENDANT = luhn_complete("299999999")
 WORKER = luhn_complete("299999998")
 MAKKAH_ESTABLISHMENT = "7999999990"
+GUARDIAN_EMAIL = "khalid@family.example"
+DEMO_OFFICER = "officer@jawazat.example"
 SAMPLE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -73,7 +77,7 @@ def _register(wired: Container, sponsor: str, today: date) -> None:
             marital_status="married",
             category="citizen",
             mobile="0501112233",
-            email="khalid@family.example",
+            email=GUARDIAN_EMAIL,
         ),
         _person(
             "demo-es-dependant",
@@ -115,6 +119,7 @@ def run_eservices_demo(wired: Container, *, sponsor: str, outbox: Path) -> None:
     guardian = Actor.individual(GUARDIAN)
     establishment = Actor.establishment(MAKKAH_ESTABLISHMENT)
     officer = Actor.officer("cli:demo", "Demo officer")
+    wired.portal_users.add_user(unified_number=None, role="officer", email=DEMO_OFFICER, name="Demo officer")
     steps: list[tuple[str, str]] = []
 
     renewed = services.passports.renew(
@@ -211,3 +216,13 @@ def _print_request_messages(wired: Container, outbox: Path) -> None:
         shown += 1
         if shown == 4:
             break
+
+
+def print_portal_sign_ins() -> None:
+    """The e-services' sign-ins to the portal on the demo's store: an individual and an officer."""
+    out.print(
+        f"  e-services: sign in as {GUARDIAN_EMAIL} (individual {GUARDIAN}, the e-mail on his person record: "
+        f"his permits, his dependant {DEPENDANT}'s, tickets) or {DEMO_OFFICER} (officer: the queue of "
+        "pending requests, decisions)",
+        markup=False,
+    )

@@ -13,16 +13,12 @@ from rich.table import Table
 from jawazat_events.cli.root import app, container, handles_errors, out
 from jawazat_events.domain.portal_user import PortalRole
 
-users_app = typer.Typer(
-    help="Portal users of establishments, auditors and officers.", no_args_is_help=True
-)
+users_app = typer.Typer(help="Portal users of establishments, auditors and officers.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 Role = Annotated[
     PortalRole,
-    typer.Option(
-        "--role", help="establishment (needs UNIFIED), auditor or officer", case_sensitive=False
-    ),
+    typer.Option("--role", help="establishment (needs UNIFIED), auditor or officer", case_sensitive=False),
 ]
 
 

@@ -789,6 +789,10 @@ _ENTRIES.update(
         "ticket.message_label": ("رسالتك", "Your message"),
         "ticket.reply": ("أرسل الرد", "Send the reply"),
         "ticket.replied": ("أُرسل ردّك.", "Your reply is sent."),
+        "ticket.needs_you": (
+            "تحتاج الجوازات إلى معلومات منك لإكمال الطلب: اقرأ الرسالة واكتب ردّك أدناه.",
+            "The Directorate needs information from you to go on: read the message and reply below.",
+        ),
         "ticket.closed_note": (
             "أُغلق هذا الطلب. لإبلاغنا بمشكلة جديدة افتح طلباً جديداً.",
             "This ticket is closed. To tell us about a new problem, open a new ticket.",

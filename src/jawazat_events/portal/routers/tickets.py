@@ -218,6 +218,4 @@ def attachment(
     except (RequestNotFound, InvalidValue):
         raise PageNotFound from None
     disposition = f"attachment; filename*=UTF-8''{quote(record['name'], safe='')}"
-    return Response(
-        content, media_type=record["content_type"], headers={"Content-Disposition": disposition}
-    )
+    return Response(content, media_type=record["content_type"], headers={"Content-Disposition": disposition})

@@ -139,7 +139,7 @@ def _permit_page(
         title_values={"ref": permit["permit_id"][:8]},
         status=code,
         permit=permit,
-        names=person_names(portal, [permit["id_number"]], language),
+        names=person_names(portal, [permit["id_number"], permit["guardian"]], language),
         officer=actor.is_officer,
         may_cancel=not actor.is_officer and permit["status"] in ACTIVE_PERMIT,
         errors=errors or {},
