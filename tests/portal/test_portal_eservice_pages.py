@@ -331,10 +331,17 @@ def test_tickets_are_seen_by_their_owner_and_officers_only(world: Container, as_
     assert officer.get(f"{path}/attachments/{sha}").content == PDF
     asked = _post(officer, path, f"{path}/status", {"status": "needs_information", "message": ""})
     assert asked.status_code == 422 and 'id="officer_message-error"' in asked.text
+    assert f'href="{path}"' in officer.get("/portal/").text  # new: in the queue
     asked = _post(officer, path, f"{path}/status", {"status": "needs_information", "message": "Reference?"})
     assert asked.status_code == 303
+    assert f'href="{path}"' not in officer.get("/portal/").text  # waiting for the requester
+    asking = guardian.get(path).text  # in English: the guardian switched on the ticket's page
+    assert "Reference?" in asking and "needs information from you" in asking
     replied = _post(guardian, path, f"{path}/messages", {"message": "SADAD-123456"})
     assert replied.status_code == 303
+    assert (
+        "The requester has replied" in officer.get("/portal/", params={"lang": "en"}).text
+    )  # back in the queue
     stranger = as_user(OTHER_EMAIL)
     assert _post(stranger, "/portal/tickets", f"{path}/messages", {"message": "hi"}).status_code == 404
     closed = _post(officer, path, f"{path}/status", {"status": "closed", "message": "Done."})
@@ -575,3 +582,24 @@ def test_no_new_page_answers_500_to_any_input(
             files=[("attachments", ("a.pdf", value.encode()))] if target.endswith("/tickets") else None,
         )
         assert posted.status_code < 500, (target, value, posted.text[:500])
+
+
+def test_ticket_forms_take_files_larger_than_the_apis_usual_body_limit(
+    world: Container, as_user: Any
+) -> None:
+    http = as_user(GUARDIAN_EMAIL)
+    big = PDF + b"0" * 3_000_000  # over the 1 MB body limit of other requests, within a ticket's
+    too_big = PDF + b"0" * (5 * 1024 * 1024)
+    form = {"problem_type": "other", "procedure": "other", "description": "Scanned receipt."}
+    refused = _post(
+        http, "/portal/tickets", "/portal/tickets", form, files=[("attachments", ("r.pdf", too_big))]
+    )
+    assert refused.status_code == 422 and 'id="attachments-error"' in refused.text
+    accepted = _post(
+        http, "/portal/tickets", "/portal/tickets", form, files=[("attachments", ("r.pdf", big))]
+    )
+    assert accepted.status_code == 303, accepted.text[:500]
+    number = str(accepted.headers["location"]).split("?")[0].rsplit("/", 1)[1]
+    assert world.eservices.tickets.get(Actor.individual(GUARDIAN), number)["attachments"][0]["size"] == len(
+        big
+    )

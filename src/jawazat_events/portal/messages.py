@@ -578,9 +578,9 @@ _ENTRIES.update(
         "queue.title": ("الطلبات المنتظرة", "Waiting requests"),
         "queue.lead": (
             "الطلبات التي تنتظر قراراً أو معالجة، الأقدم أولاً: تصاريح لم يُبتّ فيها، وطلبات تواصل "
-            "جديدة أو قيد المعالجة.",
+            "جديدة أو قيد المعالجة أو أجاب أصحابها عن سؤال الموظف.",
             "Requests waiting for a decision or for work, oldest first: undecided permits, and support "
-            "tickets that are new or being worked on.",
+            "tickets that are new, being worked on, or answered by their requester.",
         ),
         "queue.kind_label": ("نوع الطلب", "Kind of request"),
         "queue.count": (
@@ -588,6 +588,7 @@ _ENTRIES.update(
             "{count} requests (at most the oldest {shown} of each kind are shown)",
         ),
         "queue.none": ("لا توجد طلبات منتظرة.", "Nothing is waiting."),
+        "queue.answered": ("ردّ مقدّم الطلب", "The requester has replied"),
         "queue.col.kind": ("نوع الطلب", "Kind"),
         "queue.col.about": ("بشأن", "About"),
         # --- permits (travel and Makkah) -------------------------------------------------------------

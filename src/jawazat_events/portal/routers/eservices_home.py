@@ -36,12 +36,14 @@ for _path, _key, _roles in (
 
 KINDS = ("travel_permit", "makkah_permit", "ticket")
 PATHS = {"travel_permit": "/travel-permits", "makkah_permit": "/makkah-permits", "ticket": "/tickets"}
-# What waits for an officer: undecided permits, tickets nobody answered yet or being worked on.
+# What waits for an officer: undecided permits, tickets nobody answered yet or being worked on, and tickets
+# whose requester answered the officer's question (their status stays `needs_information`).
 QUEUE = (
     ("travel_permit", "pending"),
     ("makkah_permit", "pending"),
     ("ticket", "received"),
     ("ticket", "in_progress"),
+    ("ticket", "needs_information"),
 )
 QUEUE_SIZE = 50
 LATEST = 10
@@ -86,6 +88,12 @@ def individual_home(request: Request, portal: PortalState, principal: Principal)
     )
 
 
+def _answered(portal: PortalState, actor: Actor, tracking_number: str) -> bool:
+    """Whether the ticket's last message is its owner's (an answer the officers have not acted on)."""
+    messages = portal.container.eservices.tickets.get(actor, tracking_number)["messages"]
+    return bool(messages) and messages[-1]["by"] == "owner"
+
+
 def officer_queue(request: Request, portal: PortalState, principal: Principal) -> Response:
     """The officers' start page: the oldest pending requests of every kind (or of one), oldest first."""
     actor = actor_of(principal)
@@ -94,7 +102,12 @@ def officer_queue(request: Request, portal: PortalState, principal: Principal) -
     kind = request.query_params.get("kind")
     wanted = [(k, s) for k, s in QUEUE if kind not in KINDS or k == kind]
     items = sorted(
-        (item for k, s in wanted for item in _items(portal, actor, k, s, QUEUE_SIZE)),
+        (
+            item
+            for k, s in wanted
+            for item in _items(portal, actor, k, s, QUEUE_SIZE)
+            if s != "needs_information" or _answered(portal, actor, item["tracking_number"])
+        ),
         key=lambda i: i["requested_at"],
     )
     return render(
