@@ -17,10 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from jawazat_events.bootstrap import bootstrap
-from jawazat_events.services.ingest import parse_items
 from tests.support import SPONSOR_A
-from tests.support.browser import Served, axe_problems, sign_in
+from tests.support.browser import Served, axe_problems, ingest, sign_in
 from tests.support.eservices import CHILD, GUARDIAN, GUARDIAN_EMAIL, GUARDIAN_MOBILE, PDF, person
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
@@ -28,15 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 OFFICER = "officer@jawazat.example"
 ESTABLISHMENT = "hr@noor.example"
 STATE: dict[str, Any] = {}
-
-
-def _ingest(served: Served, items: list[dict[str, Any]]) -> None:
-    wired = bootstrap(database_url=served.env["JAWAZAT_DATABASE_URL"])
-    try:
-        results = [r for r, _ in wired.ingestor.ingest(parse_items(items))]
-        assert all(r.status == "accepted" for r in results), results
-    finally:
-        wired.close()
 
 
 def _day(days: int) -> str:
@@ -55,7 +44,7 @@ def _mail_to(served: Served, recipient: str, *, after: int) -> list[str]:
 
 
 def test_an_individual_signs_in_with_the_code_sent_to_their_record(served: Served, browser: Any) -> None:
-    _ingest(
+    ingest(
         served,
         [
             person(

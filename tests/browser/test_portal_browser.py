@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from jawazat_events.bootstrap import bootstrap
-from jawazat_events.services.ingest import parse_lines
-from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, crossing, line, registration
+from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, crossing, registration
 from tests.support.browser import Served
+from tests.support.browser import ingest as _ingest
+from tests.support.browser import sign_in as _sign_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 
@@ -25,31 +25,6 @@ AUDITOR = "audit@jawazat.example"
 VISITOR = "3000000001"
 OTHER = "2000000014"
 STATE: dict[str, Any] = {}
-
-
-def _ingest(served: Served, items: list[dict[str, Any]]) -> None:
-    wired = bootstrap(database_url=served.env["JAWAZAT_DATABASE_URL"])
-    try:
-        results = list(wired.ingestor.ingest(parse_lines([line(i) for i in items])))
-        assert all(r.status == "accepted" for r, _ in results), results
-    finally:
-        wired.close()
-
-
-def _sign_in(served: Served, browser: Any, email: str) -> Any:
-    context = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.goto(f"{served.url}/portal/")
-    assert page.url.endswith("/portal/login")
-    assert page.locator("html").get_attribute("dir") == "rtl"
-    before = len(served.smtp.handler.messages())
-    page.fill("input[name=email]", email)
-    page.click("button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", served.code_for(email, after=before))
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r"/portal/$"))
-    return page
 
 
 def test_sign_in_with_the_code_from_the_mail(served: Served, browser: Any) -> None:

@@ -31,6 +31,8 @@ from tests.support import (
 )
 
 TEST_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
+# Every read model, in the order the worker and the rebuild process them.
+READ_MODELS = ["subscription_index", "people", "requests", "request_notifications", "fanout", "person_links"]
 A_MOBILE, A_EMAIL = "+966551112233", "hr@amal.example"
 B_EMAIL = "ops@nakheel.example"
 

@@ -52,12 +52,26 @@ class Served:
         raise AssertionError(f"no sign-in code reached the SMTP server for {recipient} within 15 s")
 
 
+def ingest(served: Served, items: list[dict[str, Any]]) -> None:
+    """Store feed items in the served store (every one accepted)."""
+    from jawazat_events.bootstrap import bootstrap
+    from jawazat_events.services.ingest import parse_items
+
+    wired = bootstrap(database_url=served.env["JAWAZAT_DATABASE_URL"])
+    try:
+        results = [r for r, _ in wired.ingestor.ingest(parse_items(items))]
+        assert all(r.status == "accepted" for r in results), results
+    finally:
+        wired.close()
+
+
 def sign_in(served: Served, browser: Any, login: str) -> Any:
     """A new browser page signed in as `login` with the code the server e-mailed (Arabic, the default)."""
     context = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.goto(f"{served.url}/portal/")
     assert page.url.endswith("/portal/login")
+    assert page.locator("html").get_attribute("dir") == "rtl"
     before = len(served.smtp.handler.messages())
     page.fill("input[name=email]", login)
     page.click("main button[type=submit]")

@@ -4,14 +4,18 @@ the kinds and statuses of requests, and the listings' paging."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
+
+from fastapi import Request
+from fastapi.responses import Response
 
 from jawazat_events.domain.actors import Actor, ActorKind
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.person import Person
-from jawazat_events.domain.requests import PermitStatus
+from jawazat_events.domain.requests import PermitStatus, RequestNotFound
 from jawazat_events.domain.ticket import TicketStatus
-from jawazat_events.portal.web import PortalState
+from jawazat_events.portal.eservice_forms import new_request_key
+from jawazat_events.portal.web import PageNotFound, PortalState, page_language, render
 from jawazat_events.projections.directory import NameDirectory
 from jawazat_events.services.request_listing import Page
 
@@ -66,3 +70,58 @@ def chosen(value: str | None, allowed: list[str]) -> str | None:
 
 def is_individual(actor: Actor) -> bool:
     return actor.kind is ActorKind.INDIVIDUAL
+
+
+class Listed(Protocol):
+    """An e-service whose requests a user lists (the requester's own; officers: every one)."""
+
+    def list(self, actor: Actor, *, status: str | None, limit: int, cursor: str | None) -> Page: ...
+
+
+def list_page(
+    request: Request,
+    portal: PortalState,
+    actor: Actor,
+    service: Listed,
+    template: str,
+    *,
+    title_key: str,
+    defaults: dict[str, str],
+    status: str | None = None,
+    cursor: str | None = None,
+    code: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """A listing page: one page of the user's requests (officers: everyone's, by status) with the names of
+    the people concerned, and the page's form (empty, or as posted with its errors) with a fresh key."""
+    page = listing(lambda c: service.list(actor, status=status, limit=PAGE_SIZE, cursor=c), cursor)
+    return render(
+        request,
+        template,
+        title_key=title_key,
+        status=code,
+        items=page.items,
+        next_cursor=page.next_cursor,
+        names=person_names(portal, [i.get("id_number", "") for i in page.items], page_language(request)),
+        filter_status=status,
+        officer=actor.is_officer,
+        form=form or defaults,
+        errors=errors or {},
+        request_key=new_request_key(),
+        **context,
+    )
+
+
+def with_form(shown: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    """A page's form state: as posted (its values, errors, a notice) over an empty form."""
+    return {"errors": {}, "form": form, "notice": None, **shown}
+
+
+def visible(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A request the user may see, or the "not found" page (someone else's, unknown, or not an id)."""
+    try:
+        return read()
+    except (RequestNotFound, InvalidValue):
+        raise PageNotFound from None

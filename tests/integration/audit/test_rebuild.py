@@ -17,7 +17,7 @@ from jawazat_events.generate import FeedGenerator, establishment_numbers
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.projections.tables import REBUILD_MARKERS
 from tests.support import ingest, notifications
-from tests.support.audit import audit_container, build_world, digest, run_worker
+from tests.support.audit import READ_MODELS, audit_container, build_world, digest, run_worker
 
 PEOPLE, EVENTS, SEED = 40, 400, 21
 
@@ -72,14 +72,7 @@ def test_a_rebuild_gives_identical_read_models(live: Container) -> None:
     assert before["alerts"][0] > 50 and before["people"][0] > PEOPLE
     assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent", "pending"}
     report = live.rebuilder.rebuild()
-    assert report.rebuilt == [
-        "subscription_index",
-        "people",
-        "requests",
-        "request_notifications",
-        "fanout",
-        "person_links",
-    ]
+    assert report.rebuilt == READ_MODELS
     assert report.head == live.app.recorder.max_notification_id()
     assert digest(live) == before
 
@@ -131,14 +124,7 @@ def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
     report = clear_live.rebuilder.rebuild(batch_size=50)
     assert (report.rebuilt, report.resumed) == (
         [],
-        [
-            "subscription_index",
-            "people",
-            "requests",
-            "request_notifications",
-            "fanout",
-            "person_links",
-        ],
+        READ_MODELS,
     )
     assert digest(clear_live) == before
     with clear_live.read_models.db.reading() as sql:
@@ -174,11 +160,4 @@ def test_a_running_worker_blocks_a_rebuild(pg_live: Container) -> None:
     finally:
         worker.close()
     assert isinstance(RebuildRefused("x"), DomainError)
-    assert pg_live.rebuilder.rebuild().rebuilt == [
-        "subscription_index",
-        "people",
-        "requests",
-        "request_notifications",
-        "fanout",
-        "person_links",
-    ]
+    assert pg_live.rebuilder.rebuild().rebuilt == READ_MODELS

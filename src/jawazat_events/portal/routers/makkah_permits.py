@@ -14,28 +14,28 @@ from fastapi.responses import Response
 from jawazat_events.domain.actors import Actor
 from jawazat_events.domain.errors import DomainError
 from jawazat_events.domain.makkah_permit import SeasonWindow
-from jawazat_events.domain.requests import NotEligible, PermitStatus, RequestNotFound
+from jawazat_events.domain.requests import NotEligible, PermitStatus
 from jawazat_events.portal.actors import AnyActor, ApplicantActor, OfficerActor
 from jawazat_events.portal.eservice_forms import (
     chosen_files,
     decide_permit,
     document_records,
     form_claim,
-    new_request_key,
     refusal,
 )
 from jawazat_events.portal.eservice_views import (
-    PAGE_SIZE,
     chosen,
     household,
     is_individual,
-    listing,
+    list_page,
     person_names,
+    visible,
+    with_form,
 )
-from jawazat_events.portal.forms import Errors
-from jawazat_events.portal.web import PageNotFound, Portal, PortalState, page_language, redirect, render, url
+from jawazat_events.portal.web import Portal, PortalState, page_language, redirect, render, url
 
 router = APIRouter()
+EMPTY_DECISION = {"decision": "", "reason": "", "revoke_reason": ""}
 
 STATUSES = ["pending", "approved", "rejected", "revoked"]
 DONE = {"applied": "makkah.applied", "decided": "permit.decided", "revoked": "permit.revoked"}
@@ -54,38 +54,21 @@ def open_seasons(portal: PortalState) -> list[SeasonWindow]:
     return windows
 
 
-def _list_page(
-    request: Request,
-    portal: Portal,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    cursor: str | None = None,
-    code: int = 200,
-    form: dict[str, str] | None = None,
-    errors: Errors | None = None,
-) -> Response:
-    service = portal.container.eservices.makkah_permits
-    page = listing(lambda c: service.list(actor, status=status, limit=PAGE_SIZE, cursor=c), cursor)
-    language = page_language(request)
+def _list_page(request: Request, portal: Portal, actor: Actor, **shown: Any) -> Response:
     seasons = [] if actor.is_officer else open_seasons(portal)
-    return render(
+    return list_page(
         request,
+        portal,
+        actor,
+        portal.container.eservices.makkah_permits,
         "makkah_permits.html",
         title_key="makkah.title",
-        status=code,
-        items=page.items,
-        next_cursor=page.next_cursor,
-        names=person_names(portal, [i["id_number"] for i in page.items], language),
-        filter_status=status,
+        defaults={"id_number": "", "season": seasons[0].season if seasons else ""},
         statuses=STATUSES,
-        officer=actor.is_officer,
         individual=is_individual(actor),
-        people=household(portal, actor, language) if is_individual(actor) else [],
+        people=household(portal, actor, page_language(request)) if is_individual(actor) else [],
         seasons=seasons,
-        form=form or {"id_number": "", "season": seasons[0].season if seasons else ""},
-        errors=errors or {},
-        request_key=new_request_key(),
+        **shown,
     )
 
 
@@ -128,20 +111,9 @@ def apply(
 
 
 def _permit_page(
-    request: Request,
-    portal: Portal,
-    actor: Actor,
-    permit_id: str,
-    *,
-    code: int = 200,
-    errors: Errors | None = None,
-    form: dict[str, Any] | None = None,
-    notice: str | None = None,
+    request: Request, portal: Portal, actor: Actor, permit_id: str, *, code: int = 200, **shown: Any
 ) -> Response:
-    try:
-        permit = portal.container.eservices.makkah_permits.get(actor, permit_id)
-    except RequestNotFound:
-        raise PageNotFound from None
+    permit = visible(lambda: portal.container.eservices.makkah_permits.get(actor, permit_id))
     return render(
         request,
         "makkah_permit.html",
@@ -152,9 +124,7 @@ def _permit_page(
         names=person_names(portal, [permit["id_number"]], page_language(request)),
         officer=actor.is_officer,
         may_revoke=actor.is_officer and permit["status"] == PermitStatus.APPROVED,
-        errors=errors or {},
-        form=form or {"decision": "", "reason": "", "revoke_reason": ""},
-        notice=notice,
+        **with_form(shown, EMPTY_DECISION),
     )
 
 

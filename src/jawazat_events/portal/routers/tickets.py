@@ -18,11 +18,15 @@ from jawazat_events.portal.actors import AnyActor, ApplicantActor, OfficerActor
 from jawazat_events.portal.eservice_forms import (
     chosen_files,
     form_claim,
-    new_request_key,
     read_uploads,
     refusal,
 )
-from jawazat_events.portal.eservice_views import PAGE_SIZE, TICKET_STATUSES, chosen, listing
+from jawazat_events.portal.eservice_views import (
+    TICKET_STATUSES,
+    chosen,
+    list_page,
+    visible,
+)
 from jawazat_events.portal.forms import Errors
 from jawazat_events.portal.web import PageNotFound, Portal, redirect, render, url
 
@@ -42,37 +46,21 @@ PROCEDURES = [
 ]
 SET_STATUSES = [s.value for s in OFFICER_STATUSES]
 DONE = {"replied": "ticket.replied", "status": "ticket.status_changed"}
-EMPTY_FORM = {"problem_type": "", "procedure": "", "description": ""}
 
 
-def _list_page(
-    request: Request,
-    portal: Portal,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    cursor: str | None = None,
-    code: int = 200,
-    form: dict[str, str] | None = None,
-    errors: Errors | None = None,
-) -> Response:
-    service = portal.container.eservices.tickets
-    page = listing(lambda c: service.list(actor, status=status, limit=PAGE_SIZE, cursor=c), cursor)
-    return render(
+def _list_page(request: Request, portal: Portal, actor: Actor, **shown: Any) -> Response:
+    return list_page(
         request,
+        portal,
+        actor,
+        portal.container.eservices.tickets,
         "tickets.html",
         title_key="tickets.title",
-        status=code,
-        items=page.items,
-        next_cursor=page.next_cursor,
-        filter_status=status,
+        defaults={"problem_type": "", "procedure": "", "description": ""},
         statuses=TICKET_STATUSES,
-        officer=actor.is_officer,
         problem_types=PROBLEM_TYPES,
         procedures=PROCEDURES,
-        form=form or EMPTY_FORM,
-        errors=errors or {},
-        request_key=new_request_key(),
+        **shown,
     )
 
 
@@ -118,10 +106,7 @@ def open_ticket(
 
 
 def _get(portal: Portal, actor: Actor, tracking_number: str) -> dict[str, Any]:
-    try:
-        return portal.container.eservices.tickets.get(actor, tracking_number[:40])
-    except (RequestNotFound, InvalidValue):
-        raise PageNotFound from None
+    return visible(lambda: portal.container.eservices.tickets.get(actor, tracking_number[:40]))
 
 
 def _ticket_page(

@@ -10,27 +10,28 @@ from fastapi.responses import Response
 
 from jawazat_events.domain.actors import Actor
 from jawazat_events.domain.errors import DomainError
-from jawazat_events.domain.requests import ACTIVE_PERMIT, RequestNotFound
+from jawazat_events.domain.requests import ACTIVE_PERMIT
 from jawazat_events.portal.actors import IndividualActor, IndividualOrOfficer, OfficerActor
 from jawazat_events.portal.eservice_forms import (
     decide_permit,
     form_claim,
-    new_request_key,
     parse_day,
     refusal,
 )
 from jawazat_events.portal.eservice_views import (
-    PAGE_SIZE,
     chosen,
     household,
     is_individual,
-    listing,
+    list_page,
     person_names,
+    visible,
+    with_form,
 )
 from jawazat_events.portal.forms import Errors
-from jawazat_events.portal.web import PageNotFound, Portal, page_language, redirect, render, url
+from jawazat_events.portal.web import Portal, page_language, redirect, render, url
 
 router = APIRouter()
+EMPTY_DECISION = {"decision": "", "reason": ""}
 
 STATUSES = ["pending", "approved", "rejected", "cancelled"]
 DONE = {"requested": "travel.requested", "decided": "permit.decided", "cancelled": "travel.cancelled"}
@@ -38,37 +39,21 @@ OVERLAP = ("valid_from", "conflict.travel_overlap")
 NOT_DEPENDANT = ("id_number", "field.id_number.not_dependant")
 
 
-def _list_page(
-    request: Request,
-    portal: Portal,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    cursor: str | None = None,
-    code: int = 200,
-    form: dict[str, str] | None = None,
-    errors: Errors | None = None,
-) -> Response:
-    service = portal.container.eservices.travel_permits
-    page = listing(lambda c: service.list(actor, status=status, limit=PAGE_SIZE, cursor=c), cursor)
+def _list_page(request: Request, portal: Portal, actor: Actor, **shown: Any) -> Response:
     language = page_language(request)
     choices = [p for p in household(portal, actor, language) if not p["self"]] if is_individual(actor) else []
-    return render(
+    return list_page(
         request,
+        portal,
+        actor,
+        portal.container.eservices.travel_permits,
         "travel_permits.html",
         title_key="travel.officer_title" if actor.is_officer else "travel.title",
-        status=code,
-        items=page.items,
-        next_cursor=page.next_cursor,
-        names=person_names(portal, [i["id_number"] for i in page.items], language),
-        filter_status=status,
+        defaults={"id_number": "", "valid_from": "", "valid_until": ""},
         statuses=STATUSES,
-        officer=actor.is_officer,
         dependants=choices,
-        form=form or {"id_number": "", "valid_from": "", "valid_until": ""},
-        errors=errors or {},
-        request_key=new_request_key(),
         max_days=portal.container.settings.travel_permit_max_days,
+        **shown,
     )
 
 
@@ -117,21 +102,9 @@ def request_permit(
 
 
 def _permit_page(
-    request: Request,
-    portal: Portal,
-    actor: Actor,
-    permit_id: str,
-    *,
-    code: int = 200,
-    errors: Errors | None = None,
-    form: dict[str, Any] | None = None,
-    notice: str | None = None,
+    request: Request, portal: Portal, actor: Actor, permit_id: str, *, code: int = 200, **shown: Any
 ) -> Response:
-    try:
-        permit = portal.container.eservices.travel_permits.get(actor, permit_id)
-    except RequestNotFound:
-        raise PageNotFound from None
-    language = page_language(request)
+    permit = visible(lambda: portal.container.eservices.travel_permits.get(actor, permit_id))
     return render(
         request,
         "travel_permit.html",
@@ -139,12 +112,10 @@ def _permit_page(
         title_values={"ref": permit["permit_id"][:8]},
         status=code,
         permit=permit,
-        names=person_names(portal, [permit["id_number"], permit["guardian"]], language),
+        names=person_names(portal, [permit["id_number"], permit["guardian"]], page_language(request)),
         officer=actor.is_officer,
         may_cancel=not actor.is_officer and permit["status"] in ACTIVE_PERMIT,
-        errors=errors or {},
-        form=form or {"decision": "", "reason": ""},
-        notice=notice,
+        **with_form(shown, EMPTY_DECISION),
     )
 
 
@@ -174,10 +145,7 @@ def decide(
 
 @router.get("/travel-permits/{permit_id}/cancel")
 def confirm_cancel(request: Request, portal: Portal, actor: IndividualActor, permit_id: str) -> Response:
-    try:
-        permit = portal.container.eservices.travel_permits.get(actor, permit_id)
-    except RequestNotFound:
-        raise PageNotFound from None
+    permit = visible(lambda: portal.container.eservices.travel_permits.get(actor, permit_id))
     return render(
         request,
         "travel_permit_cancel.html",
