@@ -114,6 +114,37 @@ def list_page(
     )
 
 
+def permit_page(
+    request: Request,
+    portal: PortalState,
+    actor: Actor,
+    read: Callable[[], dict[str, Any]],
+    *,
+    template: str,
+    title_key: str,
+    people: tuple[str, ...],
+    empty_form: dict[str, str],
+    code: int = 200,
+    shown: dict[str, Any],
+    allowed: Callable[[dict[str, Any]], dict[str, bool]],
+) -> Response:
+    """A permit's page for its requester or an officer (else "not found"): the permit, the names of the
+    people it names (`people`: its fields), what the user may do with it (`allowed`), and the form state."""
+    permit = visible(read)
+    return render(
+        request,
+        template,
+        title_key=title_key,
+        title_values={"ref": permit["permit_id"][:8]},
+        status=code,
+        permit=permit,
+        names=person_names(portal, [permit[field] for field in people], page_language(request)),
+        officer=actor.is_officer,
+        **allowed(permit),
+        **with_form(shown, empty_form),
+    )
+
+
 def with_form(shown: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     """A page's form state: as posted (its values, errors, a notice) over an empty form."""
     return {"errors": {}, "form": form, "notice": None, **shown}

@@ -28,11 +28,9 @@ from jawazat_events.portal.eservice_views import (
     household,
     is_individual,
     list_page,
-    person_names,
-    visible,
-    with_form,
+    permit_page,
 )
-from jawazat_events.portal.web import Portal, PortalState, page_language, redirect, render, url
+from jawazat_events.portal.web import Portal, PortalState, page_language, redirect, url
 
 router = APIRouter()
 EMPTY_DECISION = {"decision": "", "reason": "", "revoke_reason": ""}
@@ -113,18 +111,18 @@ def apply(
 def _permit_page(
     request: Request, portal: Portal, actor: Actor, permit_id: str, *, code: int = 200, **shown: Any
 ) -> Response:
-    permit = visible(lambda: portal.container.eservices.makkah_permits.get(actor, permit_id))
-    return render(
+    return permit_page(
         request,
-        "makkah_permit.html",
+        portal,
+        actor,
+        lambda: portal.container.eservices.makkah_permits.get(actor, permit_id),
+        template="makkah_permit.html",
         title_key="makkah.permit_title",
-        title_values={"ref": permit["permit_id"][:8]},
-        status=code,
-        permit=permit,
-        names=person_names(portal, [permit["id_number"]], page_language(request)),
-        officer=actor.is_officer,
-        may_revoke=actor.is_officer and permit["status"] == PermitStatus.APPROVED,
-        **with_form(shown, EMPTY_DECISION),
+        people=("id_number",),
+        empty_form=EMPTY_DECISION,
+        code=code,
+        shown=shown,
+        allowed=lambda permit: {"may_revoke": actor.is_officer and permit["status"] == PermitStatus.APPROVED},
     )
 
 

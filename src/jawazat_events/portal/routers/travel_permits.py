@@ -23,9 +23,9 @@ from jawazat_events.portal.eservice_views import (
     household,
     is_individual,
     list_page,
+    permit_page,
     person_names,
     visible,
-    with_form,
 )
 from jawazat_events.portal.forms import Errors
 from jawazat_events.portal.web import Portal, page_language, redirect, render, url
@@ -104,18 +104,18 @@ def request_permit(
 def _permit_page(
     request: Request, portal: Portal, actor: Actor, permit_id: str, *, code: int = 200, **shown: Any
 ) -> Response:
-    permit = visible(lambda: portal.container.eservices.travel_permits.get(actor, permit_id))
-    return render(
+    return permit_page(
         request,
-        "travel_permit.html",
+        portal,
+        actor,
+        lambda: portal.container.eservices.travel_permits.get(actor, permit_id),
+        template="travel_permit.html",
         title_key="travel.permit_title",
-        title_values={"ref": permit["permit_id"][:8]},
-        status=code,
-        permit=permit,
-        names=person_names(portal, [permit["id_number"], permit["guardian"]], page_language(request)),
-        officer=actor.is_officer,
-        may_cancel=not actor.is_officer and permit["status"] in ACTIVE_PERMIT,
-        **with_form(shown, EMPTY_DECISION),
+        people=("id_number", "guardian"),
+        empty_form=EMPTY_DECISION,
+        code=code,
+        shown=shown,
+        allowed=lambda permit: {"may_cancel": not actor.is_officer and permit["status"] in ACTIVE_PERMIT},
     )
 
 
