@@ -74,7 +74,7 @@ def test_worker_once_drains_everything_prints_a_summary_and_exits_0(
     summary = done.stdout.strip()
     assert re.fullmatch(
         r"worker: store head \d+; events read subscription_index \d+, people \d+, requests 0, "
-        r"request_notifications 0, fanout 2; "
+        r"request_notifications 0, fanout 2, person_links \d+; "
         r"alerts created 4; deliveries sent 4",
         summary,
     ), summary

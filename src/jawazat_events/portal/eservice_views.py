@@ -1,5 +1,6 @@
-"""What the e-services' pages show beside the services' answers: people's names, a guardian's household,
-the kinds and statuses of requests, and the listings' paging."""
+"""What the e-services' pages share beside the services' answers: people's names, a guardian's household,
+the listing page (paged, filtered by status) and the permit page, and "not found" for anything the user
+may not see."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from jawazat_events.domain.actors import Actor, ActorKind
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.person import Person
-from jawazat_events.domain.requests import PermitStatus, RequestNotFound
+from jawazat_events.domain.requests import RequestNotFound
 from jawazat_events.domain.ticket import TicketStatus
 from jawazat_events.portal.eservice_forms import new_request_key
 from jawazat_events.portal.web import PageNotFound, PortalState, page_language, render
@@ -21,7 +22,6 @@ from jawazat_events.services.request_listing import Page
 
 PAGE_SIZE = 50
 RECORD_LOOKUPS = 10  # names read from records when the people view lags, at most per page
-PERMIT_STATUSES = [s.value for s in PermitStatus]
 TICKET_STATUSES = [s.value for s in TicketStatus]
 
 
