@@ -98,6 +98,9 @@ class DatabaseUrl:
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+            # The pool checks a connection before lending it: after a server restart, dead connections are
+            # replaced instead of failing the next transaction (docs/operations.md, "Restarts").
+            "POSTGRES_PRE_PING": "y",
             "APPLICATION_RECORDER_TOPIC": "jawazat_events.store:PostgresEventStoreRecorder",
         }
 

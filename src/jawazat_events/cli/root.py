@@ -79,6 +79,7 @@ def main() -> None:
         demo,
         establishment_commands,
         feed_commands,
+        projection_commands,
         scheduler_commands,
         user_commands,
         worker_commands,

@@ -40,7 +40,7 @@ def worker(
                 )
                 return
             for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+                signal.signal(sig, lambda *_: runner.request_stop())
             err.print("worker: following new events (Ctrl-C to stop)")
             runner.run_forever()
             err.print("worker: stopped")
