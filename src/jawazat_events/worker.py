@@ -5,10 +5,10 @@ stopped (SIGTERM/SIGINT set the stop flag; the current batch finishes or rolls b
 
 Faults: an event a projection cannot apply is parked by the projection and the worker moves on (see
 `projections/base.py`); a pass that fails for the database's reasons (server restarting, connection lost,
-lock timeout) is retried whole with exponential back-off, every connection reopening by itself (the
-store's pool checks a connection before lending it; the claims connection reconnects at the next
-rebalance). A batch whose partition this worker no longer holds is abandoned (`ClaimLost`) and the claims
-are checked again at the next pass.
+lock timeout) is retried whole with exponential back-off, every connection reopening by itself (after a
+failed pass the store's pool checks its idle connections and replaces the dead ones; the claims
+connection reconnects at the next rebalance). A batch whose partition this worker no longer holds is
+abandoned (`ClaimLost`) and the claims are checked again at the next pass.
 
 Between passes the worker polls (`idle_wait`); `wake()` ends an idle wait early, the seam for a LISTEN
 connection on the store's NOTIFY channel or a delivery loop of its own, which this module does not have.
@@ -105,6 +105,7 @@ class Worker:
                     str(error).strip().splitlines()[0] if str(error).strip() else "",
                     exc_info=failures == 1 or log.isEnabledFor(logging.DEBUG),
                 )
+                self._repair()
                 self._idle(min(MAX_BACKOFF_SECONDS, idle_wait * 2**failures))
                 continue
             if failures:
@@ -113,6 +114,12 @@ class Worker:
             if not any(summary.events_read.values()) and not summary.deliveries:
                 self._idle(idle_wait)
         self.claims.close()
+
+    def _repair(self) -> None:
+        try:
+            self.container.repair_connections()
+        except Exception as error:  # the server may still be away: the next pass finds out
+            log.info("connections not checked: %s", error)
 
     def wake(self) -> None:
         """End the current idle wait now (new events are known to be there)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -24,6 +26,10 @@ def worker(
     """Run the projections and delivery; follow new events until SIGTERM/SIGINT unless --once."""
     from jawazat_events.worker import Worker
 
+    # Warnings on stderr with their time: lost connections, failed passes and their recovery, parked events.
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     stop = threading.Event()
     with container() as wired:
         runner = Worker(wired, stop=stop)
