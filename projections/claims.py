@@ -60,12 +60,7 @@ class Claims:
 
     def _connect(self) -> psycopg.Connection[Any]:
         assert self.conninfo is not None
-        conn = psycopg.connect(
-            self.conninfo,
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            application_name=f"jawazat-worker claims {self.worker_id}"[:63],
-        )
+        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
         # Workers started together would race on CREATE TABLE IF NOT EXISTS (a unique violation in
         # the catalog): they take turns under a transaction-scoped advisory lock.
         with conn.transaction():

@@ -23,10 +23,11 @@ from jawazat_events.projections.tables import PARKED
 if TYPE_CHECKING:  # base imports this module to park events inside its transactions
     from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql
 
+# The table's columns as `ParkedEvent`'s fields.
 COLUMNS = (
-    "projection, partition_no, position, tracking_name, event_id, event_type, topic, originator_id, "
-    "originator_version, id_number, unified_number, error_class, error_message, parked_at, retries, "
-    "last_retried_at"
+    "projection, partition_no AS partition, position, tracking_name, event_id, event_type, topic, "
+    "originator_id, originator_version, id_number, unified_number, error_class, error_message, parked_at, "
+    "retries, last_retried_at"
 )
 
 
@@ -121,27 +122,6 @@ def forget(sql: Sql, tracking_names: Sequence[str]) -> None:
         )
 
 
-def _row(row: dict[str, Any]) -> ParkedEvent:
-    return ParkedEvent(
-        projection=str(row["projection"]),
-        partition=int(row["partition_no"]),
-        position=int(row["position"]),
-        tracking_name=str(row["tracking_name"]),
-        event_id=row["event_id"],
-        event_type=str(row["event_type"]),
-        topic=str(row["topic"]),
-        originator_id=str(row["originator_id"]),
-        originator_version=int(row["originator_version"]),
-        id_number=row["id_number"],
-        unified_number=row["unified_number"],
-        error_class=str(row["error_class"]),
-        error_message=str(row["error_message"]),
-        parked_at=str(row["parked_at"]),
-        retries=int(row["retries"]),
-        last_retried_at=row["last_retried_at"],
-    )
-
-
 def parked_events(
     db: ReadModelDatabase,
     *,
@@ -155,7 +135,7 @@ def parked_events(
         rows = sql.execute(
             f"SELECT {COLUMNS} FROM {PARKED}{where} ORDER BY position, projection", params
         ).fetchall()
-    return [_row(row) for row in rows]
+    return [ParkedEvent(**row) for row in rows]
 
 
 def _filter(**equal: object) -> tuple[str, list[object]]:

@@ -22,6 +22,7 @@ from jawazat_events.projections.queries import list_alerts
 from jawazat_events.worker import Worker
 from tests.support import run_jawazat
 from tests.support.faults import (
+    FAULT_MARKS,
     FaultWorld,
     build_world,
     check_copies,
@@ -41,12 +42,7 @@ from tests.support.servers import (
     twilio_error,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    # twilio 9.13's async client still hands aiohttp a BasicAuth object: the library's to change, not ours.
-    pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"),
-]
+pytestmark = FAULT_MARKS
 
 BASE_SECONDS = 0.05
 

@@ -21,6 +21,7 @@ import pytest
 from tests.support import jawazat_command, run_jawazat
 from tests.support.cluster import PrivateCluster
 from tests.support.faults import (
+    FAULT_MARKS,
     build_world,
     check_copies,
     check_store_and_alerts,
@@ -34,7 +35,7 @@ from tests.support.figures import record
 from tests.support.reference import drain
 from tests.support.servers import LoopbackSmtp, running_smtp
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = FAULT_MARKS
 
 FEED_EVENTS = 20_000
 COUNTS = re.compile(r"accepted: (\d+)\nduplicate: (\d+)\nrejected: (\d+)")

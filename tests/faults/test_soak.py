@@ -26,6 +26,7 @@ import pytest
 from jawazat_events.projections.queries import list_alerts
 from tests.support import jawazat_command
 from tests.support.faults import (
+    FAULT_MARKS,
     FaultWorld,
     build_world,
     check_copies,
@@ -46,11 +47,7 @@ from tests.support.servers import (
     running_twilio,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"),
-]
+pytestmark = FAULT_MARKS
 
 SOAK_SECONDS = float(os.environ.get("JAWAZAT_SOAK_SECONDS", "120"))
 EVENTS_PER_SECOND = 20

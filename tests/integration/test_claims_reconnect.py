@@ -30,7 +30,7 @@ from jawazat_events.projections.runner import Follower
 from jawazat_events.projections.tables import HEARTBEATS
 from jawazat_events.worker import Worker
 from tests.support import crossing, ingest, line, registration
-from tests.support.reference import ReferenceModel, alert_set
+from tests.support.reference import ReferenceModel, alert_set, expect_events
 from tests.support.stores import wired_container
 
 pytestmark = pytest.mark.postgres
@@ -98,13 +98,7 @@ def post(container: Container, ref: ReferenceModel, first: int, count: int) -> N
             assert attempt < 2
             container.repair_connections()
     assert report.accepted + report.duplicate == count and report.rejected == 0
-    for item in items:
-        ref.event(
-            item["event_id"],
-            "border_crossing",
-            item["id_number"],
-            datetime.fromisoformat(item["occurred_at"]),
-        )
+    expect_events(ref, items)
 
 
 def terminate(container: Container, pids: Sequence[int] | None = None) -> int:

@@ -33,7 +33,7 @@ from jawazat_events.projections.tables import PEOPLE
 from jawazat_events.worker import Worker
 from tests.support import crossing, ingest, line, registration
 from tests.support.parking import poisonous_crossing
-from tests.support.reference import ReferenceModel, alert_set, drain
+from tests.support.reference import ReferenceModel, alert_set, drain, expect_events
 
 SPONSOR = "7001234567"
 ALI, OMAR, SARA = "2000000006", "1000000008", "3000000001"
@@ -100,13 +100,7 @@ def post_crossings(container: Container, ref: ReferenceModel, count: int = CROSS
         items.append(crossing(f"x{n:03d}", when.isoformat(), id_number=people[n % 3]))
     _, report = ingest(container, [line(item) for item in items])
     assert report.accepted == count, report.rejections
-    for item in items:
-        ref.event(
-            item["event_id"],
-            "border_crossing",
-            item["id_number"],
-            datetime.fromisoformat(item["occurred_at"]),
-        )
+    expect_events(ref, items)
     return [item["event_id"] for item in items]
 
 
