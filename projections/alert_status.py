@@ -1,15 +1,66 @@
-"""Alert delivery status in the alerts read model: one idempotent update shared by the delivery worker
-(right after it records an attempt) and the fan-out projection (when it replays delivery events)."""
+"""The alerts read model's table: its schema and insert (shared by every projection that makes alerts:
+the fan-out, request notifications), and delivery status, one idempotent update shared by the delivery
+worker (right after it records an attempt) and the fan-out projection (when it replays delivery events)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from jawazat_events.domain.delivery import RANK, AlertDelivery, status_after
+from jawazat_events.domain.delivery import RANK, AlertDelivery, AlertStatus, status_after
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.base import Sql
 from jawazat_events.projections.tables import ALERTS
+
+
+class AlertRow(NamedTuple):
+    """One new alert: one message for one (event, recipient, channel)."""
+
+    alert_id: str
+    position: int
+    event_id: str
+    event_type: str
+    notification_type: str
+    id_number: str
+    establishment: str
+    channel: str
+    recipient: str
+    language: str
+    occurred_at: str
+    created_at: str
+    payload: str
+    next_attempt_at: str
+
+
+def alerts_schema() -> list[str]:
+    """The alerts table and its indexes (idempotent statements)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {ALERTS} ("
+        "alert_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL, "
+        "event_type TEXT NOT NULL, notification_type TEXT NOT NULL, id_number TEXT NOT NULL, "
+        "establishment TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
+        "language TEXT NOT NULL, occurred_at TEXT NOT NULL, created_at TEXT NOT NULL, "
+        f"payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT '{AlertStatus.PENDING}', "
+        "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
+        "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, "
+        "updated_at TEXT)",
+        f"CREATE INDEX IF NOT EXISTS {ALERTS}_due ON {ALERTS} (status, next_attempt_at)",
+        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
+        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
+        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
+    ]
+
+
+def insert_alerts(sql: Sql, rows: Sequence[AlertRow]) -> None:
+    """Add new alerts; an alert id already present is left as it is (replays add nothing)."""
+    sql.executemany(
+        f"INSERT INTO {ALERTS} (alert_id, position, event_id, event_type, notification_type, id_number, "
+        "establishment, channel, recipient, language, occurred_at, created_at, payload, next_attempt_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id) DO NOTHING",
+        rows,
+    )
 
 
 def apply_attempt(

@@ -36,7 +36,12 @@ from jawazat_events.projections.tables import HEARTBEATS
 
 log = logging.getLogger(__name__)
 
-SINGLE_UNITS = {"subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX, "people": ProjectionUnit.PEOPLE}
+SINGLE_UNITS = {
+    "subscription_index": ProjectionUnit.SUBSCRIPTION_INDEX,
+    "people": ProjectionUnit.PEOPLE,
+    "requests": ProjectionUnit.REQUESTS,
+    "request_notifications": ProjectionUnit.REQUEST_NOTIFICATIONS,
+}
 LIVE_FOR = timedelta(seconds=15)
 CONNECT_TIMEOUT_SECONDS = 5
 

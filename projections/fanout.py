@@ -22,13 +22,18 @@ from uuid import uuid5
 
 from eventsourcing.utils import get_topic
 
-from jawazat_events.domain.delivery import AlertDelivery, AlertStatus
+from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
-from jawazat_events.projections.alert_status import apply_delivery_event
+from jawazat_events.projections.alert_status import (
+    AlertRow,
+    alerts_schema,
+    apply_delivery_event,
+    insert_alerts,
+)
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
 from jawazat_events.projections.subscription_index import VersionStatus
 from jawazat_events.projections.tables import ALERTS, ESTABLISHMENTS, SUBSCRIPTIONS
@@ -83,21 +88,7 @@ class AlertFanout(ReadModel):
         return partition_of(event.id_number, self.partitions)
 
     def schema(self) -> list[str]:
-        return [
-            f"CREATE TABLE IF NOT EXISTS {ALERTS} ("
-            "alert_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL, "
-            "event_type TEXT NOT NULL, notification_type TEXT NOT NULL, id_number TEXT NOT NULL, "
-            "establishment TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
-            "language TEXT NOT NULL, occurred_at TEXT NOT NULL, created_at TEXT NOT NULL, "
-            f"payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT '{AlertStatus.PENDING}', "
-            "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
-            "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, "
-            "updated_at TEXT)",
-            f"CREATE INDEX IF NOT EXISTS {ALERTS}_due ON {ALERTS} (status, next_attempt_at)",
-            f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
-            f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
-            f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
-        ]
+        return alerts_schema()
 
     # --- batch processing ------------------------------------------------------------------------
 
@@ -124,7 +115,7 @@ class AlertFanout(ReadModel):
         versions = self._subscription_versions(sql, {i.event.id_number for i in items})
         sponsors = {i.event.sponsor for i in items}
         contacts = self._establishment_versions(sql, sponsors)
-        rows: list[tuple[Any, ...]] = []
+        rows: list[AlertRow] = []
         for item in items:
             event: PersonEvent = item.event
             notification_type = FIRED_BY[event.contract_type]
@@ -139,7 +130,7 @@ class AlertFanout(ReadModel):
                 if not recipient:
                     continue
                 rows.append(
-                    (
+                    AlertRow(
                         alert_id(event.event_id, match.establishment, channel),
                         item.position,
                         event.event_id,
@@ -156,12 +147,7 @@ class AlertFanout(ReadModel):
                         created_at,
                     )
                 )
-        sql.executemany(
-            f"INSERT INTO {ALERTS} (alert_id, position, event_id, event_type, notification_type, id_number, "
-            "establishment, channel, recipient, language, occurred_at, created_at, payload, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id) DO NOTHING",
-            rows,
-        )
+        insert_alerts(sql, rows)
         return len(rows)
 
     def _subscription_versions(

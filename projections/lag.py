@@ -10,8 +10,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jawazat_events.projections.base import ReadModel
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from jawazat_events.projections.base import ReadModel, Sql
 from jawazat_events.projections.parking import parked_counts
+from jawazat_events.projections.tables import PARKED
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,21 @@ def projection_lags(models: Sequence[ReadModel], head: int) -> list[ProjectionLa
         )
         for model in models
     ]
+
+
+def parked_in_store(datastore: PostgresDatastore | SQLiteDatastore) -> int:
+    """How many events are parked, read without creating anything (for `audit verify`, which writes
+    nothing): 0 when no read model was ever made on this store."""
+    postgres = isinstance(datastore, PostgresDatastore)
+    with datastore.transaction(commit=False) as cursor:
+        sql = Sql(cursor, postgres=postgres)
+        exists = (
+            "SELECT to_regclass(?) IS NOT NULL AS found"
+            if postgres
+            else "SELECT COUNT(*) > 0 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"
+        )
+        row = sql.execute(exists, (PARKED,)).fetchone()
+        if not row or not row["found"]:
+            return 0
+        counted = sql.execute(f"SELECT COUNT(*) AS n FROM {PARKED}").fetchone()
+    return int(counted["n"]) if counted else 0

@@ -8,16 +8,21 @@ from jawazat_events.projections import parking
 from jawazat_events.projections.base import ReadModel, ReadModelDatabase
 from jawazat_events.projections.fanout import AlertFanout
 from jawazat_events.projections.people import PeopleView
+from jawazat_events.projections.request_notifications import RequestNotifications
+from jawazat_events.projections.requests import RequestsView
 from jawazat_events.projections.subscription_index import SubscriptionIndex
 
 
 @dataclass
 class ReadModels:
-    """The subscription index, the people view and the alert fan-out, sharing one read-model database."""
+    """The subscription index, the people view, the e-services' requests view and request notifications,
+    and the alert fan-out, sharing one read-model database."""
 
     db: ReadModelDatabase
     index: SubscriptionIndex
     people: PeopleView
+    requests: RequestsView
+    request_notifications: RequestNotifications
     fanout: AlertFanout
 
     @classmethod
@@ -27,6 +32,8 @@ class ReadModels:
             db=db,
             index=SubscriptionIndex(db),
             people=PeopleView(db),
+            requests=RequestsView(db),
+            request_notifications=RequestNotifications(db),
             fanout=AlertFanout(db, partitions=fanout_partitions),
         )
         for model in models.all():
@@ -35,8 +42,10 @@ class ReadModels:
         return models
 
     def all(self) -> list[ReadModel]:
-        """Every read model, in the order a worker processes them (what one reads comes first)."""
-        return [self.index, self.people, self.fanout]
+        """Every read model, in the order a worker processes them (what one reads comes first; request
+        notifications before the fan-out, so that a rebuild's replayed delivery events, which the fan-out
+        applies, find the alert rows they update)."""
+        return [self.index, self.people, self.requests, self.request_notifications, self.fanout]
 
     def named(self, name: str) -> ReadModel:
         """The read model called `name`."""

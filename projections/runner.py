@@ -20,13 +20,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import IntegrityError, Notification
 
 from jawazat_events.projections.base import Fence, Positioned, ReadModel
 from jawazat_events.projections.failures import PositionMoved
 from jawazat_events.services.application import JawazatApplication
 
 log = logging.getLogger(__name__)
+# Read-your-writes catch-ups give up after this many refusals by a concurrent follower.
+CATCH_UP_ATTEMPTS = 5
 
 
 @dataclass
@@ -121,3 +123,18 @@ class Follower:
             total.alerts += result.alerts
             total.upto = result.upto or total.upto
         return total
+
+
+def catch_up(app: JawazatApplication, model: ReadModel, *, batch_size: int) -> None:
+    """Bring `model` to the store's head (read-your-writes after a change).
+
+    A worker (or another API process) may be advancing the same read model: its tracking record then
+    refuses our batch, and the next attempt starts from where it got to.
+    """
+    for attempt in range(CATCH_UP_ATTEMPTS):
+        try:
+            Follower(app, model, batch_size=batch_size).drain()
+            return
+        except IntegrityError:
+            if attempt == CATCH_UP_ATTEMPTS - 1:
+                raise

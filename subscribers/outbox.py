@@ -6,6 +6,7 @@ repeated delivery of the same alert rewrites the same file instead of adding ano
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -15,6 +16,8 @@ from typing import ClassVar
 from jawazat_events.services.channels import ChannelName, DeliveryResult, OutgoingMessage, message_id_for
 from jawazat_events.subscribers.email import build_email_message
 from jawazat_events.subscribers.gsm import GSM7_LIMIT, is_gsm7, segments, sms_length
+
+log = logging.getLogger(__name__)
 
 _SAFE_ALERT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _NOT_SENT = {
@@ -30,6 +33,8 @@ class OutboxChannel:
     max_length: ClassVar[int | None]
     max_per_second: float = 1000.0
     extension: ClassVar[str]
+    # What the attempt's detail says (establishments read it): what happened, never a server path.
+    sent_detail: ClassVar[str]
 
     def __new__(cls, folder: Path, channel_name: ChannelName, *, sender: str | None = None) -> OutboxChannel:
         kind = _KINDS.get(channel_name) if cls is OutboxChannel else cls
@@ -63,8 +68,12 @@ class OutboxChannel:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_atomically(target, content)
         except OSError as error:  # a full disk or a permission problem may pass; the message is fine
-            return DeliveryResult.retry(f"cannot write the outbox file {target}: {error}")
-        return DeliveryResult.sent(f"outbox:{target.name}", detail=f"written to {target} (not sent)")
+            # Establishments read attempt details: they learn what happened, operators (the log) where.
+            log.warning("outbox: cannot write %s: %s", target, error)
+            reason = error.strerror or type(error).__name__
+            return DeliveryResult.retry(f"cannot write the outbox file ({reason}); will try again")
+        log.info("outbox: alert %s written to %s (not sent)", message.alert_id, target)
+        return DeliveryResult.sent(f"outbox:{target.name}", detail=self.sent_detail)
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -74,6 +83,7 @@ class _EmailOutbox(OutboxChannel):
     name = "email"
     max_length = None
     extension = "eml"
+    sent_detail = "written to the outbox folder (not sent): no SMTP server configured"
 
     def _content(self, message: OutgoingMessage) -> bytes:
         mime = build_email_message(message, self.sender or "", readable=True)
@@ -87,6 +97,7 @@ class _SmsOutbox(OutboxChannel):
     name = "sms"
     max_length = GSM7_LIMIT
     extension = "txt"
+    sent_detail = "written to the outbox folder (not sent): no SMS provider configured"
 
     def _content(self, message: OutgoingMessage) -> bytes:
         encoding = "GSM-7" if is_gsm7(message.text) else "UCS-2"

@@ -6,6 +6,7 @@ name would overflow, the name is shortened, never the event's facts. ID numbers 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Mapping
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from jawazat_events.domain.identifiers import mask_id_number
+from jawazat_events.domain.requests import REQUEST_STATUS
+from jawazat_events.domain.text import for_display
 from jawazat_events.services.channels import ChannelName, Language, OutgoingMessage
 from jawazat_events.services.ports import QueuedAlert
 from jawazat_events.subscribers.gsm import GSM7_LIMIT, UCS2_LIMIT, gsm7_septets, to_gsm7, ucs2_units
@@ -67,6 +70,18 @@ def _template(name: str) -> jinja2.Template:
 
 
 # --- facts: the event's fields, checked and formatted -------------------------------------------------
+
+
+def _displayable(view: AlertView) -> AlertView:
+    """The view with every text made safe to show: events recorded before the name rules
+    (`domain.text`) may still hold line breaks or bidi overrides, which must not forge a line."""
+    return dataclasses.replace(
+        view,
+        person_name_ar=for_display(view.person_name_ar),
+        person_name_en=for_display(view.person_name_en),
+        establishment_name=for_display(view.establishment_name),
+        fields={k: for_display(v) if isinstance(v, str) else v for k, v in view.fields.items()},
+    )
 
 
 def _require(view: AlertView, key: str) -> Any:
@@ -208,6 +223,7 @@ def _fit(
 
 def render_sms(view: AlertView, language: Language, *, tz: ZoneInfo) -> str:
     """The SMS for one alert in one language, within two segments, ID masked."""
+    view = _displayable(view)
     ctx, _ = _facts(view, language, tz)
     if language == "ar":
         name = view.person_name_ar.strip() or view.person_name_en.strip()
@@ -266,6 +282,7 @@ def _section(view: AlertView, language: Language, tz: ZoneInfo) -> dict[str, Any
 
 def render_email(view: AlertView, *, tz: ZoneInfo) -> tuple[str, str, str]:
     """The e-mail for one alert as (subject, plain text, HTML), Arabic first, then English."""
+    view = _displayable(view)
     subject = (
         f"{_HEADINGS['ar']}: {_event_label(view, 'ar')} | {_HEADINGS['en']}: {_event_label(view, 'en')}"
         f" | {mask_id_number(view.id_number)}"
@@ -280,6 +297,11 @@ def render(
     view: AlertView, *, channel: ChannelName, recipient: str, language: Language, tz: ZoneInfo
 ) -> OutgoingMessage:
     """The message for one alert on one channel: SMS in the recipient's language, e-mail in both."""
+    if view.notification_type == REQUEST_STATUS:  # requesters of e-service requests
+        from jawazat_events.subscribers.request_rendering import render_request
+
+        view = _displayable(view)
+        return render_request(view, channel=channel, recipient=recipient, language=language, tz=tz)
     if channel == "sms":
         text = render_sms(view, language, tz=tz)
         return OutgoingMessage(view.alert_id, "sms", recipient, None, text, None, language)

@@ -25,9 +25,11 @@ from jawazat_events.services.ingest import Ingestor
 from jawazat_events.services.tokens import TokenService
 from jawazat_events.settings import Settings
 from jawazat_events.store import ConfigurationError, DatabaseUrl
+from jawazat_events.store_keys import KeysGiven, StoreKeys, check_store_keys
 
 if TYPE_CHECKING:
     from jawazat_events.audit.rebuild import Rebuilder
+    from jawazat_events.eservices_wiring import EServices
     from jawazat_events.projections.read_models import ReadModels
     from jawazat_events.services.audit.trail import AuditTrail
     from jawazat_events.services.channels import Channel
@@ -43,7 +45,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = "; ".join(
-            f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+            (f"JAWAZAT_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None
 
@@ -66,23 +70,44 @@ class Container:
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.settings.database_url)
 
+    # False only for tools that read raw stored bytes and never write (`audit verify`): they need no key.
+    check_keys: bool = True
+
     @cached_property
     def app(self) -> JawazatApplication:
-        """The event-sourced application over the configured store (tables made on first use)."""
+        """The event-sourced application over the configured store (tables made on first use), refused
+        (`ConfigurationError`) before anything is written when the keys given do not fit the store."""
         try:
-            return JawazatApplication(
-                self.database.eventsourcing_env(cipher_key=self.cipher_key()),
+            app = JawazatApplication(
+                self.database.eventsourcing_env(
+                    cipher_key=self.cipher_key(), old_cipher_keys=self.settings.old_cipher_keys
+                ),
                 cache_size=self.settings.aggregate_cache_size,
             )
         except Exception as error:  # the library raises many kinds; all mean "cannot open the store"
             raise ConfigurationError(
                 f"cannot open the event store at {self.redacted_database_url()}: {error}"
             ) from error
+        if self.check_keys:
+            try:
+                check_store_keys(
+                    StoreKeys(app.recorder, postgres=self.database.backend == "postgres"),
+                    KeysGiven(self.cipher_key(), self.settings.old_cipher_keys),
+                    where=self.redacted_database_url(),
+                )
+            except BaseException:
+                app.close()
+                raise
+        return app
 
     def cipher_key(self) -> str | None:
         """The event store's AES key (`JAWAZAT_CIPHER_KEY`), or None: states are stored in clear."""
         key = self.settings.cipher_key
         return key.get_secret_value() if key is not None else None
+
+    def now(self) -> datetime:
+        """The current time (the container's clock)."""
+        return self.clock()
 
     def today(self) -> date:
         """Today's date in the business time zone."""
@@ -106,15 +131,15 @@ class Container:
 
     def catch_up_index(self) -> None:
         """Bring the subscription index up to the store's head (read-your-writes for listings)."""
-        from jawazat_events.projections.runner import Follower
+        from jawazat_events.projections.runner import catch_up
 
-        Follower(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size).drain()
+        catch_up(self.app, self.read_models.index, batch_size=self.settings.projection_batch_size)
 
     def catch_up_people(self) -> None:
         """Bring the people view (the passport calendar) up to the store's head."""
-        from jawazat_events.projections.runner import Follower
+        from jawazat_events.projections.runner import catch_up
 
-        Follower(self.app, self.read_models.people, batch_size=self.settings.projection_batch_size).drain()
+        catch_up(self.app, self.read_models.people, batch_size=self.settings.projection_batch_size)
 
     # --- delivery --------------------------------------------------------------------------------
 
@@ -198,7 +223,7 @@ class Container:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.app, today=self.today, batch_size=self.settings.ingest_batch_size)
+        return Ingestor(self.app, today=self.today, now=self.now, batch_size=self.settings.ingest_batch_size)
 
     @cached_property
     def audit(self) -> AuditTrail:
@@ -207,7 +232,13 @@ class Container:
         from jawazat_events.services.audit.trail import AuditTrail
 
         ledgers = Ledgers(self.read_models.db)
-        return AuditTrail(app=self.app, alerts=ledgers, subscriptions=ledgers, zone=self.settings.zone)
+        return AuditTrail(
+            app=self.app,
+            alerts=ledgers,
+            requests=self.eservices.queries,
+            subscriptions=ledgers,
+            zone=self.settings.zone,
+        )
 
     @cached_property
     def rebuilder(self) -> Rebuilder:
@@ -233,6 +264,21 @@ class Container:
         datastore = datastore_of(self.app)
         if isinstance(datastore, PostgresDatastore):
             datastore.pool.check()
+
+    # --- e-services (docs/eservices.md) ------------------------------------------------------------
+
+    @cached_property
+    def eservices(self) -> EServices:
+        """Renewed passports, travel and Makkah permits, support tickets."""
+        from jawazat_events.eservices_wiring import build_eservices
+
+        return build_eservices(
+            app=self.app,
+            models=self.read_models,
+            settings=self.settings,
+            clock=lambda: self.clock(),
+            today=self.today,
+        )
 
     def redacted_database_url(self) -> str:
         db = self.database

@@ -36,6 +36,8 @@ class ProjectionUnit(IntEnum):
 
     SUBSCRIPTION_INDEX = 0
     PEOPLE = 1
+    REQUESTS = 2
+    REQUEST_NOTIFICATIONS = 3
 
 
 # Fixed locks (a pair each).

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import email.utils
+import ipaddress
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jawazat_events.domain.makkah_permit import SeasonWindow, parse_season_overrides
 
 
 class Settings(BaseSettings):
@@ -42,6 +46,15 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=3000, ge=1)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     api_max_events: int = Field(default=1000, ge=1)
+    # Failed authentications allowed a minute per client address and per presented key prefix before
+    # further failures get 429 (valid credentials are never refused for them); unset: the rate limit.
+    api_auth_failures_per_minute: int | None = Field(default=None, ge=1)
+    # Addresses (or CIDR networks) of reverse proxies whose `X-Forwarded-For` names the real client.
+    api_trusted_proxies: str = ""
+    # How long /healthz and /metrics reuse what they read from the store.
+    api_health_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # A request body must have arrived within this long (else 408 and the connection is closed).
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Scheduler (docs/scheduler.md): the daily expiry run's time, how late a missed expiry is still
     # announced, the expiry job's batch, and the projection lag that earns a warning.
     expiry_job_time: str = "06:00"
@@ -51,6 +64,8 @@ class Settings(BaseSettings):
     # Privacy at rest (docs/audit.md): base64 of a 16, 24 or 32-byte AES key; event states are encrypted
     # with it when set. Never logged or shown (SecretStr).
     cipher_key: SecretStr | None = None
+    # Key rotation (docs/operations.md): earlier keys, comma-separated, still read but never written with.
+    cipher_old_keys: SecretStr | None = None
     # Web portal (docs/portal.md): how long a sign-in lasts, whether the session cookie is marked Secure
     # (unset: when the request came over HTTPS), sign-in attempts a minute per client address, and the
     # largest CSV a bulk upload may hold.
@@ -58,6 +73,24 @@ class Settings(BaseSettings):
     portal_cookie_secure: bool | None = None
     portal_signin_per_minute: int = Field(default=10, ge=1)
     portal_upload_max_lines: int = Field(default=2000, ge=1, le=100_000)
+    # E-services (docs/eservices.md): where ticket attachments are kept, Hajj season dates set by the
+    # operator (`1448=2027-03-09..2027-05-21,…`), the longest travel permit, and the body limit of
+    # `POST /v1/tickets` (five attachments of 5 MB and the form around them).
+    attachments_dir: Path = Path("./attachments")
+    hajj_seasons: str = ""
+    travel_permit_max_days: int = Field(default=365, ge=1, le=730)
+    api_max_upload_bytes: int = Field(default=27_000_000, ge=1024)
+
+    @field_validator("hajj_seasons")
+    @classmethod
+    def _seasons(cls, value: str) -> str:
+        parse_season_overrides(value)
+        return value
+
+    @property
+    def season_overrides(self) -> dict[str, SeasonWindow]:
+        """Hajj seasons whose dates the operator set."""
+        return parse_season_overrides(self.hajj_seasons)
 
     @field_validator("timezone")
     @classmethod
@@ -84,13 +117,49 @@ class Settings(BaseSettings):
     def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        try:
-            size = len(base64.b64decode(value.get_secret_value().strip(), validate=True))
-        except ValueError:
-            raise ValueError("must be a base64-encoded AES key (`jawazat audit new-key` makes one)") from None
-        if size not in (16, 24, 32):
-            raise ValueError(f"must decode to a 16, 24 or 32-byte AES key, not {size} bytes")
-        return SecretStr(value.get_secret_value().strip())
+        return SecretStr(_check_aes_key(value.get_secret_value().strip()))
+
+    @field_validator("cipher_old_keys")
+    @classmethod
+    def _old_aes_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        keys = [k.strip() for k in (value.get_secret_value() if value else "").split(",") if k.strip()]
+        for number, key in enumerate(keys, start=1):
+            try:
+                _check_aes_key(key)
+            except ValueError as error:
+                raise ValueError(f"key {number}: {error}") from None
+        return SecretStr(",".join(keys)) if keys else None
+
+    @model_validator(mode="after")
+    def _old_keys_need_a_key(self) -> Settings:
+        if self.cipher_old_keys is not None and self.cipher_key is None:
+            raise ValueError(
+                "JAWAZAT_CIPHER_OLD_KEYS needs JAWAZAT_CIPHER_KEY: old keys are read beside a current key"
+            )
+        return self
+
+    @field_validator("email_from")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        # It becomes the From header: one address (optionally with a display name), nothing that could
+        # end the header line.
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("must not contain control characters or line breaks")
+        _, address = email.utils.parseaddr(value)
+        if not address or "@" not in address:
+            raise ValueError(f"'{value}' is not an e-mail address")
+        return value
+
+    @field_validator("api_trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{part}' is not an IP address or network") from None
+        return value
 
     @field_validator("expiry_job_time")
     @classmethod
@@ -100,6 +169,18 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"'{value}' must be a time of day as HH:MM") from None
         return value
+
+    @property
+    def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks whose `X-Forwarded-For` header is believed (empty: none)."""
+        parts = [p.strip() for p in self.api_trusted_proxies.split(",")]
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def old_cipher_keys(self) -> tuple[str, ...]:
+        """Earlier AES keys (base64), read but never written with."""
+        secret = self.cipher_old_keys
+        return tuple(secret.get_secret_value().split(",")) if secret is not None else ()
 
     @property
     def expiry_time(self) -> time:
@@ -115,3 +196,13 @@ class Settings(BaseSettings):
     def lead_days(self) -> tuple[int, ...]:
         """Warning thresholds in days before expiry, largest first."""
         return tuple(sorted({int(p) for p in self.expiry_lead_days.split(",") if p.strip()}, reverse=True))
+
+
+def _check_aes_key(text: str) -> str:
+    try:
+        size = len(base64.b64decode(text, validate=True))
+    except ValueError:
+        raise ValueError("must be a base64-encoded AES key (`jawazat audit new-key` makes one)") from None
+    if size not in (16, 24, 32):
+        raise ValueError(f"must decode to a 16, 24 or 32-byte AES key, not {size} bytes")
+    return text

@@ -32,8 +32,11 @@ from jawazat_events.library_internals import PostgresRecorderHooks, SQLiteRecord
 from jawazat_events.services.application import EventKey
 
 EVENT_IDS_TABLE = "jawazat_event_ids"
-# The library's AES-GCM cipher (pycryptodome); the key is `JAWAZAT_CIPHER_KEY` (docs/audit.md).
-CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+# Whether the store is encrypted and the fingerprints of its keys (`store_keys`).
+META_TABLE = "jawazat_store_meta"
+# The library's AES-GCM cipher (pycryptodome) reading old keys too; the key is `JAWAZAT_CIPHER_KEY`, old
+# ones `JAWAZAT_CIPHER_OLD_KEYS` (docs/audit.md, docs/operations.md).
+CIPHER_TOPIC = "jawazat_events.store_keys:KeyRingCipher"
 
 
 class ConfigurationError(ValueError):
@@ -75,9 +78,13 @@ class DatabaseUrl:
             )
         raise ConfigurationError(f"JAWAZAT_DATABASE_URL '{url}' must start with sqlite:/// or postgresql://")
 
-    def eventsourcing_env(self, *, cipher_key: str | None = None) -> dict[str, str]:
+    def eventsourcing_env(
+        self, *, cipher_key: str | None = None, old_cipher_keys: Sequence[str] = ()
+    ) -> dict[str, str]:
         """The environment the eventsourcing library reads to build its recorders (and its cipher)."""
         cipher = {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": cipher_key} if cipher_key else {}
+        if cipher_key and old_cipher_keys:
+            cipher["CIPHER_OLD_KEYS"] = ",".join(old_cipher_keys)
         if self.backend == "sqlite":
             return cipher | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -168,6 +175,9 @@ class PostgresEventStoreRecorder(PostgresRecorderHooks):
                     "CREATE TABLE IF NOT EXISTS {} (notification_id bigint PRIMARY KEY, link bytea NOT NULL, "
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self.checkpoints_table),
+                SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value text NOT NULL)").format(
+                    SQL("{}.{}").format(schema, Identifier(META_TABLE))
+                ),
             ]
         )
 
@@ -321,6 +331,9 @@ class SQLiteEventStoreRecorder(SQLiteRecorderHooks):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {chain.CHECKPOINTS_TABLE} (notification_id INTEGER PRIMARY KEY, "
             "link BLOB NOT NULL, recorded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
         )
         return statements
 

@@ -1,4 +1,5 @@
-"""The worker: runs the projections (subscription index, people view, alert fan-out) and delivery.
+"""The worker: runs the projections (subscription index, people view, e-service requests and their
+notifications, alert fan-out) and delivery.
 
 `run_once()` drains everything pending and returns a summary; `run_forever()` follows new events until
 stopped (SIGTERM/SIGINT set the stop flag; the current batch finishes or rolls back atomically).

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support import jawazat_command
 from tests.support.browser import Served
+from tests.support.serve import serving
 from tests.support.servers import running_smtp
 from tests.support.stores import PG_ADMIN_URL
 from tests.support.stores import admin as _admin
@@ -67,41 +63,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
                 "JAWAZAT_SMTP_URL": smtp.url,
             }
-            process = subprocess.Popen(
-                [*jawazat_command(), "serve", "--host", "127.0.0.1", "--port", "0"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            assert process.stderr is not None
-            url = None
-            deadline = time.monotonic() + 60
-            while url is None and time.monotonic() < deadline:
-                text = process.stderr.readline()
-                if not text and process.poll() is not None:
-                    pytest.fail("jawazat serve did not start")
-                found = re.search(r"serving on (http://\S+)", text)
-                url = found.group(1) if found else None
-            assert url, "jawazat serve did not say where it listens"
-            log = folder / "serve.log"
-
-            def pump() -> None:  # keep reading: a full pipe would stop the server
-                assert process.stderr is not None
-                with open(log, "w", encoding="utf-8") as copy:
-                    for text in process.stderr:
-                        copy.write(text)
-
-            threading.Thread(target=pump, daemon=True).start()
-            assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
-            try:
-                yield Served(url=url, env=env, smtp=smtp, process=process)
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            with serving(env, folder / "serve.log") as running:
+                yield Served(url=running.url, env=env, smtp=smtp, process=running.process)
     finally:
         with _admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,17 +31,15 @@ from tests.support import (
     SPONSOR_A,
     SPONSOR_B,
     crossing,
-    jawazat_command,
     registration,
-    run_jawazat,
 )
+from tests.support.serve import Served, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 ACCOUNT_SID = "AC" + "e2" * 16
 TWILIO_TOKEN = "e2e-twilio-auth-token"
 TWILIO_FROM = "+15005550006"
-STARTUP_SECONDS = 60
 
 
 # --- loopback servers -------------------------------------------------------------------------------------
@@ -123,66 +117,6 @@ def twilio_server() -> Iterator[FakeTwilio]:
 # --- the server under test -----------------------------------------------------------------------------
 
 
-@dataclass
-class Served:
-    """A running `jawazat serve` and the environment every CLI call shares with it."""
-
-    url: str
-    env: dict[str, str]
-    process: subprocess.Popen[str]
-    log_lines: list[str]
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        done = run_jawazat(*args, env=self.env)
-        assert done.returncode == 0, f"jawazat {' '.join(args)} failed: {done.stderr}"
-        return done
-
-
-def _start(env: dict[str, str], logs: Path) -> Served:
-    process = subprocess.Popen(
-        [*jawazat_command(), "serve", "--host", "127.0.0.1", "--port", "0"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    lines: queue.Queue[str] = queue.Queue()
-    collected: list[str] = []
-
-    def pump() -> None:
-        assert process.stderr is not None
-        with open(logs, "w", encoding="utf-8") as copy:
-            for text in process.stderr:
-                copy.write(text)
-                copy.flush()
-                collected.append(text)
-                lines.put(text)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    url = None
-    while url is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"jawazat serve did not start: {''.join(collected)}")
-        try:
-            found = re.search(r"serving on (http://\S+)", lines.get(timeout=min(remaining, 1.0)))
-        except queue.Empty:
-            continue
-        url = found.group(1) if found else None
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return Served(url=url, env=env, process=process, log_lines=collected)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"jawazat serve never answered /healthz: {''.join(collected)}")
-
-
 @pytest.fixture
 def served(
     pg_database_url: str,
@@ -200,18 +134,10 @@ def served(
         "JAWAZAT_TWILIO_FROM": TWILIO_FROM,
         "JAWAZAT_TWILIO_API_BASE": twilio_server.url,
     }
-    served = _start(env, tmp_path / "serve.log")
-    # Twilio calls back (and signs) the URL the worker gives it: this server's.
-    served.env["JAWAZAT_TWILIO_STATUS_CALLBACK_URL"] = f"{served.url}/v1/callbacks/twilio"
-    try:
+    with serving(env, tmp_path / "serve.log") as served:
+        # Twilio calls back (and signs) the URL the worker gives it: this server's.
+        served.env["JAWAZAT_TWILIO_STATUS_CALLBACK_URL"] = f"{served.url}/v1/callbacks/twilio"
         yield served
-    finally:
-        served.process.terminate()
-        try:
-            served.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            served.process.kill()
-            served.process.wait()
 
 
 def _bearer(credential: str) -> dict[str, str]:

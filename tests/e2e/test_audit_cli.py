@@ -138,7 +138,7 @@ def test_projections_rebuild(recorded: tuple[Container, World]) -> None:
     container, _ = recorded
     code, out, err = jawazat(container, "projections", "rebuild")
     assert (code, err) == (0, "")
-    assert "rebuilt subscription_index, people, fanout" in out
+    assert "rebuilt subscription_index, people, requests, request_notifications, fanout" in out
     code, out, _ = jawazat(container, "projections", "rebuild", "people")
     assert code == 0 and "rebuilt people" in out
     code, _, err = jawazat(container, "projections", "rebuild", "nope")

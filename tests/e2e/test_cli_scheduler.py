@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 
 from jawazat_events.bootstrap import bootstrap
 from tests.support import jawazat_command, run_jawazat
-from tests.support.expiry import recorded, registered, resident
+from tests.support.expiry import EXPIRY, cli_environment, people_feed, recorded
 
-EXPIRY = date(2026, 9, 1)
 SUMMARY = re.compile(
     r"passport_expiry (?P<day>\S+): (?P<scanned>[\d,]+) people scanned; emitted passport_expiry_approaching "
     r"(?P<approaching>[\d,]+), passport_expired (?P<expired>[\d,]+); duplicates refused (?P<dups>[\d,]+)"
 )
-
-
-def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JAWAZAT_")}
-    env["JAWAZAT_DATABASE_URL"] = database_url
-    env["JAWAZAT_OUTBOX_DIR"] = str(tmp_path / "outbox")
-    return env
-
-
-def people_feed(tmp_path: Path, count: int) -> tuple[Path, list[tuple[str, str, date]]]:
-    """A feed file registering `count` people whose passports expire over a few days from EXPIRY."""
-    people = [(resident(n), f"P{n:05d}", EXPIRY + timedelta(days=n % 4)) for n in range(1, count + 1)]
-    path = tmp_path / "people.jsonl"
-    path.write_text("".join(registered(*p) + "\n" for p in people), encoding="utf-8")
-    return path, people
 
 
 def summary_of(stdout: str) -> dict[str, int]:
@@ -47,7 +30,7 @@ def summary_of(stdout: str) -> dict[str, int]:
 def test_run_now_prints_one_summary_line_and_a_rerun_refuses_duplicates(
     sqlite_database_url: str, tmp_path: Path
 ) -> None:
-    env = environment(sqlite_database_url, tmp_path)
+    env = cli_environment(sqlite_database_url, tmp_path)
     feed, _ = people_feed(tmp_path, 8)
     assert run_jawazat("ingest", str(feed), env=env).returncode == 0
     day = (EXPIRY - timedelta(days=7)).isoformat()
@@ -63,7 +46,7 @@ def test_run_now_prints_one_summary_line_and_a_rerun_refuses_duplicates(
 
 
 def test_run_now_of_the_minute_jobs(sqlite_database_url: str, tmp_path: Path) -> None:
-    env = environment(sqlite_database_url, tmp_path)
+    env = cli_environment(sqlite_database_url, tmp_path)
 
     lag = run_jawazat("scheduler", "--run-now", "projection_lag", env=env)
     sweep = run_jawazat("scheduler", "--run-now", "retry_deliveries", env=env)
@@ -75,7 +58,7 @@ def test_run_now_of_the_minute_jobs(sqlite_database_url: str, tmp_path: Path) ->
 
 
 def test_usage_errors_exit_2_with_one_sentence(sqlite_database_url: str, tmp_path: Path) -> None:
-    env = environment(sqlite_database_url, tmp_path)
+    env = cli_environment(sqlite_database_url, tmp_path)
 
     unknown = run_jawazat("scheduler", "--run-now", "reindex", env=env)
     bad_day = run_jawazat("scheduler", "--run-now", "passport_expiry", "--today", "1/7/2026", env=env)
@@ -92,7 +75,7 @@ def test_usage_errors_exit_2_with_one_sentence(sqlite_database_url: str, tmp_pat
 
 
 def test_the_scheduler_runs_until_sigterm_and_stops_cleanly(sqlite_database_url: str, tmp_path: Path) -> None:
-    env = environment(sqlite_database_url, tmp_path)
+    env = cli_environment(sqlite_database_url, tmp_path)
     process = subprocess.Popen(
         [*jawazat_command(), "scheduler"],
         env=env,
@@ -117,7 +100,7 @@ def test_the_scheduler_runs_until_sigterm_and_stops_cleanly(sqlite_database_url:
 def test_two_schedulers_at_once_on_postgresql_store_each_event_once(
     pg_database_url: str, tmp_path: Path
 ) -> None:
-    env = environment(pg_database_url, tmp_path)
+    env = cli_environment(pg_database_url, tmp_path)
     feed, people = people_feed(tmp_path, 200)
     assert run_jawazat("ingest", str(feed), env=env).returncode == 0
     day = EXPIRY - timedelta(days=2)

@@ -5,7 +5,6 @@ and `jawazat alerts list --json`, and Twilio's signed status callback posted to 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -22,13 +21,10 @@ from jawazat_events.bootstrap import bootstrap
 from jawazat_events.domain.delivery import AlertDelivery
 from tests.support import crossing, ingest, jawazat_command, line, registration, run_jawazat
 from tests.support.servers import (
-    TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
-    TWILIO_FROM,
     FakeTwilio,
     LoopbackSmtp,
-    running_smtp,
-    running_twilio,
+    loopback_env,
     twilio_error,
 )
 
@@ -39,26 +35,8 @@ PERSON = "2000000006"
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[LoopbackSmtp, FakeTwilio]]:
-    with running_smtp() as smtp, running_twilio() as twilio:
-        yield smtp, twilio
-
-
-@pytest.fixture
 def env(pg_database_url: str, servers: tuple[LoopbackSmtp, FakeTwilio], tmp_path: Path) -> dict[str, str]:
-    smtp, twilio = servers
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "JAWAZAT_DATABASE_URL": pg_database_url,
-        "JAWAZAT_SMTP_URL": smtp.url,
-        "JAWAZAT_TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
-        "JAWAZAT_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-        "JAWAZAT_TWILIO_FROM": TWILIO_FROM,
-        "JAWAZAT_TWILIO_API_BASE": twilio.url,
-        "JAWAZAT_RETRY_BASE_SECONDS": "0.05",
-        "JAWAZAT_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    return loopback_env(pg_database_url, *servers, tmp_path) | {"JAWAZAT_RETRY_BASE_SECONDS": "0.05"}
 
 
 @pytest.fixture

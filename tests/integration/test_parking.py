@@ -141,7 +141,7 @@ def test_poison_events_are_parked_and_the_rest_applied_exactly_once(
     }
     assert all(p.error_message.startswith("cannot render the facts of x") for p in parked)
     # The projection moved past them: nothing left to do, nothing done twice on a second pass.
-    assert [lag.lag for lag in partition_lags(container.read_models.all(), head(container))] == [0, 0, 0]
+    assert {lag.lag for lag in partition_lags(container.read_models.all(), head(container))} == {0}
     drain(container)
     assert alert_set(container) == expected(ref, without=refused)
     assert len(parked_events(container.read_models.db)) == len(refused)
@@ -201,10 +201,8 @@ def test_a_stored_poisonous_event_is_parked_by_every_view_it_breaks(container: C
     with container.read_models.db.reading() as sql:
         row = sql.execute(f"SELECT last_crossing_at FROM {PEOPLE} WHERE id_number = ?", (SARA,)).fetchone()
     assert row is not None and row["last_crossing_at"].startswith("2026-06-03T07:00:00")
-    lags = {
-        (lag.projection, lag.parked) for lag in partition_lags(container.read_models.all(), head(container))
-    }
-    assert lags == {("subscription_index", 0), ("people", 1), ("fanout", 1)}
+    lags = partition_lags(container.read_models.all(), head(container))
+    assert {lag.projection: lag.parked for lag in lags if lag.parked} == {"people": 1, "fanout": 1}
 
     # No fix yet: retrying keeps both, with the error of today.
     report = retry_parked(container.app, container.read_models.all())
@@ -271,7 +269,7 @@ def test_rows_and_parked_events_survive_nothing_twice_in_a_rebuild(container: Co
     assert len(parked_events(container.read_models.db)) == 2
 
     report = container.rebuilder.rebuild(["people", "fanout"])
-    assert report.rebuilt == ["people", "fanout"]
+    assert {"people", "fanout"} <= set(report.rebuilt)
     parked: list[Any] = parked_events(container.read_models.db)
     assert sorted((p.projection, p.event_id) for p in parked) == [("fanout", "poison"), ("people", "poison")]
     assert alert_set(container) == expected(ref)

@@ -170,7 +170,7 @@ def test_projection_lag_warns_when_a_projection_falls_behind(
     with caplog.at_level(logging.WARNING, logger="jawazat_events.scheduler"):
         summary = projection_lag(container, threshold=2)
     warned = {r.getMessage().split()[1] for r in caplog.records if r.levelno == logging.WARNING}
-    assert warned == {"subscription_index", "people", "fanout"}
+    assert warned == {"subscription_index", "people", "requests", "request_notifications", "fanout"}
     assert "people 5" in summary
 
     caplog.clear()

@@ -73,7 +73,8 @@ def test_worker_once_drains_everything_prints_a_summary_and_exits_0(
     assert done.returncode == 0, done.stderr
     summary = done.stdout.strip()
     assert re.fullmatch(
-        r"worker: store head \d+; events read subscription_index \d+, people \d+, fanout 2; "
+        r"worker: store head \d+; events read subscription_index \d+, people \d+, requests 0, "
+        r"request_notifications 0, fanout 2; "
         r"alerts created 4; deliveries sent 4",
         summary,
     ), summary

@@ -281,6 +281,20 @@ def test_auditor_pages(seeded: Container, outbox: Path) -> None:
         assert integrity.status_code == 200 and re.search(r"\d+:[0-9a-f]{64}", integrity.text)
 
 
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31"])
+def test_auditor_times_outside_the_query_window_are_a_field_error(
+    seeded: Container, outbox: Path, at: str
+) -> None:
+    with client(seeded) as http:
+        sign_in(http, AUDITOR, outbox)
+        for path, params in [
+            (f"/portal/audit/people/{RESIDENT}", {"at": at}),
+            ("/portal/audit/establishments", {"unified": "7001234567", "at": at}),
+        ]:
+            page = http.get(path, params=params)
+            assert page.status_code == 422 and 'id="at-error"' in page.text, (path, page.status_code)
+
+
 GET_PATHS = [
     "/portal/",
     "/portal/subscriptions",

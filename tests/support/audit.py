@@ -9,6 +9,8 @@ new sponsor's subscription and a late crossing that still reaches the old sponso
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,3 +119,27 @@ def audit_container(database_url: str, folder: Path, *, encrypted: bool) -> Cont
     wired = bootstrap(**overrides)
     wired.clock = lambda: datetime.now(UTC)
     return wired
+
+
+# The delivery lease (who holds an alert right now, until when) is the only state not derived from events.
+VOLATILE = {"alerts": {"claimed_by", "claimed_until"}}
+
+
+def table_rows(container: Container, table: str) -> list[str]:
+    """Every row of a read-model table (volatile columns left out), as sorted canonical JSON."""
+    with container.read_models.db.reading() as sql:
+        rows = sql.execute(f"SELECT * FROM {table}").fetchall()
+    skip = VOLATILE.get(table, set())
+    return sorted(json.dumps({k: v for k, v in row.items() if k not in skip}, sort_keys=True) for row in rows)
+
+
+def digest(container: Container) -> dict[str, tuple[int, str]]:
+    """(rows, sha256) of every read-model table, and the tracking positions."""
+    found: dict[str, tuple[int, str]] = {}
+    for projection in container.read_models.all():
+        for table in projection.tables:
+            rows = table_rows(container, table)
+            found[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+        for name in projection.tracking_names():
+            found[f"tracking {name}"] = (container.read_models.db.position(name), "")
+    return found

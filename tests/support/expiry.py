@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
@@ -98,3 +100,19 @@ def walk(container: Container, first: date, last: date) -> dict[date, list[str]]
         seen = len(events)
         day += timedelta(days=1)
     return by_day
+
+
+def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `jawazat` command on this store, with no other JAWAZAT_ setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAWAZAT_")}
+    env["JAWAZAT_DATABASE_URL"] = database_url
+    env["JAWAZAT_OUTBOX_DIR"] = str(tmp_path / "outbox")
+    return env
+
+
+def people_feed(tmp_path: Path, count: int) -> tuple[Path, list[tuple[str, str, date]]]:
+    """A feed file registering `count` people whose passports expire over a few days from EXPIRY."""
+    people = [(resident(n), f"P{n:05d}", EXPIRY + timedelta(days=n % 4)) for n in range(1, count + 1)]
+    path = tmp_path / "people.jsonl"
+    path.write_text("".join(registered(*p) + "\n" for p in people), encoding="utf-8")
+    return path, people

@@ -13,6 +13,7 @@ import asyncio
 import email
 import email.policy
 import json
+import os
 import socket
 import threading
 import time
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -271,3 +273,19 @@ def running_twilio(account_sid: str = TWILIO_ACCOUNT_SID) -> Iterator[FakeTwilio
     finally:
         server.shutdown()
         server.server_close()
+
+
+def loopback_env(database_url: str, smtp: LoopbackSmtp, twilio: FakeTwilio, folder: Path) -> dict[str, str]:
+    """The environment of `jawazat` processes on this store that deliver to these loopback servers (and
+    nothing else of the caller's environment but PATH and HOME)."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(folder)),
+        "JAWAZAT_DATABASE_URL": database_url,
+        "JAWAZAT_SMTP_URL": smtp.url,
+        "JAWAZAT_TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "JAWAZAT_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "JAWAZAT_TWILIO_FROM": TWILIO_FROM,
+        "JAWAZAT_TWILIO_API_BASE": twilio.url,
+        "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
+    }

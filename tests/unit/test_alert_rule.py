@@ -71,8 +71,12 @@ def test_the_contracts_table_of_notification_types() -> None:
         "visa_status_changed": "visa",
     }
     assert {cls.contract_type for cls in ALERTING_EVENTS} == set(FIRED_BY)
-    # Registrations and transfers alert nobody.
-    assert set(PERSON_EVENT_TYPES) - set(FIRED_BY) == {"person_registered", "sponsorship_transferred"}
+    # Registrations, transfers and changes of a person's details alert nobody.
+    assert set(PERSON_EVENT_TYPES) - set(FIRED_BY) == {
+        "person_registered",
+        "sponsorship_transferred",
+        "person_details_changed",
+    }
     assert set(FIRED_BY.values()) == set(NotificationType)
 
 

@@ -54,6 +54,7 @@ VALID: dict[str, dict[str, Any]] = {
         "type": "sponsorship_transferred",
         "to_sponsor": "7007654321",
     },
+    "person_details_changed": {**COMMON, "type": "person_details_changed", "marital_status": "married"},
 }
 
 EXPECTED_CLASS = {
@@ -63,6 +64,7 @@ EXPECTED_CLASS = {
     "visa_issued": feed.VisaIssued,
     "visa_status_changed": feed.VisaStatusChanged,
     "sponsorship_transferred": feed.SponsorshipTransferred,
+    "person_details_changed": feed.PersonDetailsChanged,
 }
 
 DROP = object()  # marks a field to remove from the valid example

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from jawazat_events.api import eservices
 from jawazat_events.api.errors import install_error_handlers
 from jawazat_events.api.middleware import RequestContextMiddleware
 from jawazat_events.api.routers import alerts, audit, callbacks, contacts, events, health, subscriptions
@@ -23,6 +24,9 @@ Notifications about the people an establishment sponsors (entry/exit, passport e
 * **Establishments** use their API key (`Authorization: Bearer jzk_…`): subscriptions, contacts, alerts.
 * **Source systems** use a token with role `source` (`Bearer jzt_…`): `POST /v1/events`.
 * **Auditors** use a token with role `auditor`: the read-only `/v1/audit/…` views.
+* **Individuals** (role `individual`, naming their ID number) and **officers** (role `officer`) use the
+  e-services: renewed passports, travel and Makkah permits, support tickets (every POST there accepts an
+  `Idempotency-Key`).
 
 Missing or wrong credentials get 401, the wrong role 403, too many requests 429 with `Retry-After`.
 Invalid input gets 422 naming every invalid field. Every answer carries `X-Request-ID`.
@@ -35,6 +39,10 @@ TAGS = [
     {"name": "events", "description": "Source systems: post feed events."},
     {"name": "audit", "description": "Auditors: stored events, timelines, subscriptions at a time."},
     {"name": "callbacks", "description": "Providers: Twilio message status callbacks."},
+    {"name": "people", "description": "Individuals, guardians, sponsors: a renewed passport."},
+    {"name": "travel permits", "description": "Guardians request, officers decide: family travel permits."},
+    {"name": "Makkah permits", "description": "Individuals and establishments apply, officers decide."},
+    {"name": "tickets", "description": "Support requests (Tawasul) with attachments."},
     {"name": "operations", "description": "Health and metrics."},
 ]
 
@@ -61,5 +69,11 @@ def create_app(container: Container) -> FastAPI:
     for module in (subscriptions, contacts, alerts, events, audit, callbacks, health):
         app.include_router(module.router)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.api_max_body_bytes)
+    eservices.install(app, container)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=container.settings.api_max_body_bytes,
+        body_limits=eservices.body_limits(container),
+        body_timeout_seconds=container.settings.api_body_timeout_seconds,
+    )
     return app

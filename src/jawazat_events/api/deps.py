@@ -1,7 +1,8 @@
 """Dependencies of the routes: the container, and the ONE place a caller is authenticated and authorised.
 
 `current_caller` reads `Authorization: Bearer …`, resolves an establishment's API key (`jzk_…`) or a
-token (`jzt_…`), and counts the request against the caller's rate limit; the role dependencies on top
+token (`jzt_…`), and counts the request against the caller's rate limit (failed attempts against
+`auth_failures`' limits instead); the role dependencies on top
 answer 403 to the wrong role. Routes only declare which alias they need and never check again.
 """
 
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jawazat_events.api.auth_failures import client_address, key_prefix
 from jawazat_events.api.state import ApiState, Caller, CallerRole
 from jawazat_events.bootstrap import Container
 from jawazat_events.services.establishments import API_KEY_PREFIX
@@ -42,6 +44,15 @@ def get_container(state: State) -> Container:
 Store = Annotated[Container, Depends(get_container)]
 
 
+def request_address(request: Request, state: ApiState) -> str:
+    """The client's address: the peer's, or behind a trusted proxy the one it forwarded (docs/api.md)."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        state.trusted_proxies,
+    )
+
+
 def _unauthorized() -> HTTPException:
     return HTTPException(
         status_code=401,
@@ -67,8 +78,18 @@ def _resolve(state: ApiState, credential: str) -> Caller | None:
         return Caller(CallerRole.ESTABLISHMENT, unified) if unified else None
     if credential.startswith(TOKEN_PREFIX + "_"):
         holder = state.container.tokens.authenticate(credential)
-        return Caller(CallerRole(holder.role.value), holder.token_id) if holder else None
+        if holder is None:
+            return None
+        return Caller(CallerRole(holder.role.value), holder.token_id, holder.id_number, holder.name)
     return None
+
+
+def _too_many_failures(wait: int) -> HTTPException:
+    return HTTPException(
+        status_code=429,
+        detail=f"too many failed authentications from this address or for this key; retry after {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def current_caller(
@@ -76,14 +97,16 @@ def current_caller(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The authenticated caller (401 otherwise), counted against its rate limit (429 when spent)."""
-    client = f"ip:{request.client.host if request.client else 'unknown'}"
-    # Failed attempts are limited per client address, before the store is asked again.
-    if (wait := state.limiter.blocked(client)) is not None:
-        raise _too_many(state, wait)
-    caller = _resolve(state, credentials.credentials.strip()) if credentials else None
+    """The authenticated caller (401 otherwise), counted against its rate limit (429 when spent).
+
+    Valid credentials are always checked and let in: failed attempts are counted apart (per client
+    address and per presented key prefix) and only turn further *failures* into 429."""
+    presented = credentials.credentials.strip() if credentials else None
+    caller = _resolve(state, presented) if presented else None
     if caller is None:
-        state.limiter.hit(client)
+        client = request_address(request, state)
+        if (wait := state.auth_failures.record(client, key_prefix(presented))) is not None:
+            raise _too_many_failures(wait)
         raise _unauthorized()
     request.state.caller_label = caller.label
     if (wait := state.limiter.hit(caller.label)) is not None:
@@ -98,11 +121,15 @@ _PLURAL = {
     CallerRole.ESTABLISHMENT: "establishments",
     CallerRole.SOURCE: "source systems",
     CallerRole.AUDITOR: "auditors",
+    CallerRole.INDIVIDUAL: "individuals",
+    CallerRole.OFFICER: "officers",
 }
 _SINGULAR = {
     CallerRole.ESTABLISHMENT: "an establishment",
     CallerRole.SOURCE: "a source system",
     CallerRole.AUDITOR: "an auditor",
+    CallerRole.INDIVIDUAL: "an individual",
+    CallerRole.OFFICER: "an officer",
 }
 
 

@@ -125,8 +125,13 @@ class StoreCollector(Collector):
         return [alerts, lag, parked, head_metric]
 
 
-def render(container: Container) -> bytes:
-    """The Prometheus text exposition: this process's metrics, then the store's figures."""
+def render_process() -> bytes:
+    """This process's metrics in the Prometheus text exposition."""
+    return generate_latest(REGISTRY)
+
+
+def render_store(container: Container) -> bytes:
+    """The store's figures in the Prometheus text exposition (read from the store now)."""
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(StoreCollector(container))
-    return generate_latest(REGISTRY) + generate_latest(scrape)
+    return generate_latest(scrape)

@@ -1,4 +1,5 @@
-"""Every request's edge: request ids, the body-size limit, one masked access-log line, HTTP metrics.
+"""Every request's edge: request ids, the body-size and body-time limits, one masked access-log line,
+HTTP metrics.
 
 Logs carry the request id (`X-Request-ID`, echoed on every answer) and the caller's label, never a key, a
 token or a full ID number: ID numbers in paths and messages are masked to their last four digits, and
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jawazat_events.api.body_deadline import BodyDeadline
 from jawazat_events.api.metrics import record_request
 from jawazat_events.domain.identifiers import mask_id_number
 
@@ -75,9 +77,19 @@ def _json_response(status: int, body: dict[str, Any], request_id: str) -> tuple[
 class RequestContextMiddleware:
     """Pure ASGI middleware (no per-request task or body copy beyond what the limit needs)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_limits: dict[str, int] | None = None,
+        body_timeout_seconds: float = 30.0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Routes with a larger limit of their own (exact paths: uploads of tickets' attachments).
+        self.body_limits = dict(body_limits or {})
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,17 +113,20 @@ class RequestContextMiddleware:
             for message in _json_response(code, body, request_id):
                 await send_with_id(message)
 
+        # A body that stalls is answered 408 (through send_with_id: request id, status in the log line).
+        deadline = BodyDeadline(receive, send_with_id, seconds=self.body_timeout_seconds)
         try:
-            limited = await self._limit_body(scope, receive)
+            limit = self.body_limits.get(scope.get("path", ""), self.max_body_bytes)
+            limited = await self._limit_body(scope, deadline.receive, limit)
             if isinstance(limited, int):
                 await refuse(
                     limited,
-                    {"detail": f"the request body exceeds the limit of {self.max_body_bytes:,} bytes"}
+                    {"detail": f"the request body exceeds the limit of {limit:,} bytes"}
                     if limited == 413
                     else {"detail": "the Content-Length header is not a number of bytes"},
                 )
                 return
-            await self.app(scope, limited, send_with_id)
+            await self.app(scope, limited, deadline.send)
         except Exception as error:
             # The last safety net: no input may produce a traceback page or a dropped connection.
             log.error(
@@ -146,7 +161,7 @@ class RequestContextMiddleware:
                 break
         return uuid.uuid4().hex
 
-    async def _limit_body(self, scope: Scope, receive: Receive) -> Receive | int:
+    async def _limit_body(self, scope: Scope, receive: Receive, limit: int) -> Receive | int:
         """The receive to hand on, or the status to refuse with (413 too large, 400 bad length)."""
         if scope["method"] not in _BODY_METHODS:
             return receive
@@ -158,7 +173,7 @@ class RequestContextMiddleware:
         if declared is not None:
             if not declared.strip().isdigit():
                 return 400
-            return 413 if int(declared) > self.max_body_bytes else receive
+            return 413 if int(declared) > limit else receive
         # No declared length (chunked): read up to the limit before the application sees anything.
         chunks: list[bytes] = []
         size = 0
@@ -168,7 +183,7 @@ class RequestContextMiddleware:
                 return _replaying(message, receive)  # the client went away: the application sees it
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 return 413
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -47,15 +47,6 @@ class RateLimiter:
                 return None
             return self._wait(bucket)
 
-    def blocked(self, key: str) -> int | None:
-        """Like `hit` without counting: the seconds to wait when `key` has no request left, else None."""
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                return None
-            bucket = self._refilled(key)
-            return None if bucket.tokens >= 1.0 else self._wait(bucket)
-
     def _refilled(self, key: str) -> _Bucket:
         now = self.clock()
         bucket = self._buckets.get(key)

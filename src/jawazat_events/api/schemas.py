@@ -11,20 +11,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     model_validator,
 )
 
-from jawazat_events.domain.identifiers import parse_email, parse_mobile
 from jawazat_events.domain.notification_types import NotificationType, parse_notification_types
+from jawazat_events.domain.plausible import check_query_time
+from jawazat_events.services.fields import Email as EmailText
 from jawazat_events.services.fields import IdNumberText, UnifiedNumberText
+from jawazat_events.services.fields import Mobile as MobileText
 from jawazat_events.services.ingest import LineStatus
 
 EXAMPLE_ID = "2000000006"
 EXAMPLE_UNIFIED = "7001234567"
+
+
+def _query_time(value: datetime) -> datetime:
+    return check_query_time(value)
 
 
 def _types(value: list[NotificationType]) -> list[str]:
@@ -40,16 +46,20 @@ UnifiedNumber = Annotated[
     Field(description="establishment's 10-digit unified number starting with 7", examples=[EXAMPLE_UNIFIED]),
 ]
 Mobile = Annotated[
-    str,
-    StringConstraints(max_length=32),
-    AfterValidator(parse_mobile),
+    MobileText,
     Field(description="mobile number (region SA by default), stored in E.164", examples=["0501234567"]),
 ]
 Email = Annotated[
-    str,
-    StringConstraints(max_length=320),
-    AfterValidator(parse_email),
+    EmailText,
     Field(description="e-mail address (syntax checked, stored normalised)", examples=["hr@example.sa"]),
+]
+# A time given to a query (`since`, `at`): with offset, inside the domain's query window (else 422).
+QueryTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_query_time),
+    Field(
+        description="ISO 8601 with offset, from 1900 to before 9000", examples=["2026-07-01T09:00:00+03:00"]
+    ),
 ]
 NotificationTypes = Annotated[
     list[NotificationType],

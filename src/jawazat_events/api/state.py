@@ -6,28 +6,32 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from eventsourcing.persistence import IntegrityError
-
+from jawazat_events.api.auth_failures import AuthFailures, Network
 from jawazat_events.api.ratelimit import RateLimiter
+from jawazat_events.api.snapshots import Snapshots
 from jawazat_events.bootstrap import Container
-
-INDEX_CATCH_UP_ATTEMPTS = 5
 
 
 class CallerRole(StrEnum):
-    """Who is calling: an establishment (API key), a source system or an auditor (tokens)."""
+    """Who is calling: an establishment (API key), or a token's holder (source, auditor, individual,
+    officer)."""
 
     ESTABLISHMENT = "establishment"
     SOURCE = "source"
     AUDITOR = "auditor"
+    INDIVIDUAL = "individual"
+    OFFICER = "officer"
 
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: its role and who it is (unified number, or the token's id)."""
+    """An authenticated caller: its role and who it is (unified number, or the token's id); an
+    individual's token also names the person (`id_number`)."""
 
     role: CallerRole
     principal: str
+    id_number: str | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:
@@ -41,6 +45,10 @@ class ApiState:
 
     container: Container
     limiter: RateLimiter
+    auth_failures: AuthFailures
+    trusted_proxies: tuple[Network, ...] = ()
+    # What /healthz and /metrics read from the store, reused for a moment.
+    snapshots: Snapshots = field(default_factory=lambda: Snapshots(0.0))
     # The ingestor keeps a cache of aggregates it changes in place: one ingest at a time per process
     # (the store serialises writers anyway; other processes are handled by its conflict retries).
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,7 +56,15 @@ class ApiState:
 
     @classmethod
     def for_container(cls, container: Container) -> ApiState:
-        return cls(container=container, limiter=RateLimiter(container.settings.api_rate_limit_per_minute))
+        settings = container.settings
+        failures = settings.api_auth_failures_per_minute or settings.api_rate_limit_per_minute
+        return cls(
+            container=container,
+            limiter=RateLimiter(settings.api_rate_limit_per_minute),
+            auth_failures=AuthFailures(failures),
+            trusted_proxies=settings.trusted_proxies,
+            snapshots=Snapshots(settings.api_health_cache_seconds),
+        )
 
     def warm_up(self) -> None:
         """Open the store and the read models before the first request (tables made on first use)."""
@@ -57,16 +73,7 @@ class ApiState:
         _ = container.ingestor
 
     def catch_up_index(self) -> None:
-        """Read-your-writes: bring the subscription index to the store's head after a change.
-
-        The worker (or another API process) may be advancing the same index: its tracking record then
-        refuses our batch, and the next attempt starts from where it got to.
-        """
+        """Read-your-writes: bring the subscription index to the store's head after a change (one
+        catch-up at a time in this process; another process's is waited out by `runner.catch_up`)."""
         with self.index_lock:
-            for attempt in range(INDEX_CATCH_UP_ATTEMPTS):
-                try:
-                    self.container.catch_up_index()
-                    return
-                except IntegrityError:
-                    if attempt == INDEX_CATCH_UP_ATTEMPTS - 1:
-                        raise
+            self.container.catch_up_index()

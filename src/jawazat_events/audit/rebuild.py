@@ -152,6 +152,10 @@ class Rebuilder:
         if unknown:
             raise ValueError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(known)}")
         chosen = [model for model in self.models.all() if not names or model.name in names]
+        # Read models sharing a table (the fan-out and request notifications write alerts) are rebuilt
+        # together: dropping the table for one would lose the other's rows.
+        shared = {table for model in chosen for table in model.tables}
+        chosen = [model for model in self.models.all() if model in chosen or shared & set(model.tables)]
         db = self.models.db
         report = RebuildReport()
         started = time.perf_counter()

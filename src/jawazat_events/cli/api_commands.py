@@ -1,4 +1,4 @@
-"""`jawazat serve` (the HTTP API under uvicorn) and `jawazat tokens issue|revoke` (source, auditor tokens)."""
+"""`jawazat serve` (the HTTP API under uvicorn) and `jawazat tokens issue|revoke` (bearer tokens)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import typer
 from jawazat_events.cli.root import EXIT_USAGE, app, container, err, fail, handles_errors, out
 from jawazat_events.domain.credential import Role
 
-tokens_app = typer.Typer(help="Bearer tokens for source systems and auditors.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Bearer tokens for source systems, auditors, individuals and officers.", no_args_is_help=True
+)
 app.add_typer(tokens_app, name="tokens")
 
 
@@ -64,12 +66,17 @@ def serve(
 @tokens_app.command("issue")
 @handles_errors
 def issue_token(
-    role: Annotated[Role, typer.Option("--role", help="auditor or source", case_sensitive=False)],
+    role: Annotated[
+        Role, typer.Option("--role", help="auditor, source, individual or officer", case_sensitive=False)
+    ],
     name: Annotated[str, typer.Option("--name", help="whom the token is for")],
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="the person's ID number (role individual only)")
+    ] = None,
 ) -> None:
     """Issue a token and print it once on stdout (only its hash is stored)."""
     with container() as wired:
-        issued = wired.tokens.issue(role=role.value, name=name)
+        issued = wired.tokens.issue(role=role.value, name=name, id_number=id_number)
     out.print(issued.token, markup=False)
     err.print(
         f"token id {issued.token_id} ({issued.role.value}, {issued.name}): keep the token now, "

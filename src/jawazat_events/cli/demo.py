@@ -2,7 +2,8 @@
 
 It registers people, establishments and subscriptions, ingests a generated year of events (with a few bad
 lines and a re-sent stretch), runs the worker (projections, fan-out, delivery to the outbox folder unless
-channels are configured), and prints what happened.
+channels are configured), and prints what happened; then one of each e-service workflow (renewed passport,
+travel permit, Makkah permit, support ticket) with its notifications (`cli.demo_eservices`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def demo(
     for leftover in folder.glob("demo.db*"):
         leftover.unlink()
     outbox = folder / "outbox"
-    wired = bootstrap(database_url=f"sqlite:///{store}", outbox_dir=outbox)
+    wired = bootstrap(
+        database_url=f"sqlite:///{store}", outbox_dir=outbox, attachments_dir=folder / "attachments"
+    )
     try:
         out.print(f"[bold]jawazat demo[/bold]: fresh SQLite store at {store}; outbox at {outbox}")
         generator = FeedGenerator(people=people, events=events, seed=seed)
@@ -99,6 +102,9 @@ def demo(
         )
         _print_alerts(wired)
         _print_messages(outbox)
+        from jawazat_events.cli.demo_eservices import run_eservices_demo
+
+        run_eservices_demo(wired, sponsor=generator.sponsors[0], outbox=outbox)
         _print_portal(store, outbox, generator.sponsors[0])
     finally:
         wired.close()

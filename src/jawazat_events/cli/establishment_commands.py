@@ -32,11 +32,12 @@ def add_establishment(
     email: Annotated[str | None, typer.Option("--email", help="default e-mail for alerts")] = None,
     mobile: Annotated[str | None, typer.Option("--mobile", help="default mobile for alerts")] = None,
     language: Annotated[str, typer.Option("--language", help="ar or en")] = "ar",
+    city: Annotated[str | None, typer.Option("--city", help="city it is based in, e.g. Makkah")] = None,
 ) -> None:
     """Register an establishment and print its API key once (only its hash is stored)."""
     with container() as wired:
         key = wired.establishments.register(
-            unified_number=unified, name=name, email=email, mobile=mobile, language=language
+            unified_number=unified, name=name, email=email, mobile=mobile, language=language, city=city
         )
         if email:  # the e-mail given here is the establishment's first portal user
             wired.portal_users.add_user(unified_number=unified, email=email, name=name)

@@ -62,9 +62,11 @@ def handles_errors(func: F) -> F:
 
 
 @contextmanager
-def container() -> Iterator[Container]:
-    """The wired product for one command, closed afterwards."""
+def container(*, check_keys: bool = True) -> Iterator[Container]:
+    """The wired product for one command, closed afterwards. `check_keys=False` only for commands that
+    read stored bytes and never write (`audit verify`): they may open an encrypted store without its key."""
     built = bootstrap()
+    built.check_keys = check_keys
     try:
         yield built
     finally:
@@ -77,6 +79,7 @@ def main() -> None:
         api_commands,
         audit_commands,
         demo,
+        eservice_commands,
         establishment_commands,
         feed_commands,
         projection_commands,

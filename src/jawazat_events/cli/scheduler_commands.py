@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from jawazat_events.cli.root import EXIT_USAGE, app, container, err, fail, handles_errors, out
+from jawazat_events.domain.errors import InvalidValue
+from jawazat_events.domain.plausible import check_business_day
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -52,11 +54,18 @@ def scheduler(
         raise fail("error: --today only applies with --run-now JOB", EXIT_USAGE)
     business_day = parse_day(today) if today is not None else None
     with container() as wired:
+        if business_day is not None:
+            # Far-off days would make events with absurd business times (or overflow date arithmetic).
+            try:
+                check_business_day(business_day, today=wired.today(), field="--today")
+            except InvalidValue as error:
+                raise fail(f"error: {error}", EXIT_USAGE) from None
         if run_now is not None:
             # An operator asked for this run: wait for another instance's run of it, then do ours.
             summary = run_job(wired, run_now, today=business_day, wait_for_lock=True)
             out.print(summary or f"{run_now}: skipped", markup=False)
             return
+        _ = wired.app  # open the store now: wrong keys or an unreachable store refuse to start (exit 2)
         _log_to_stderr()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,4 @@
-"""The Credential aggregate: a bearer token of an auditor or a source system, stored hashed, revocable."""
+"""The Credential aggregate: a bearer token (auditor, source system, individual, officer), stored hashed."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from jawazat_events.domain.errors import DomainError, InvalidValue
 from jawazat_events.domain.identifiers import NAMESPACE
-
-MAX_NAME_LENGTH = 200
+from jawazat_events.domain.text import parse_name
 
 
 class Role(StrEnum):
@@ -19,6 +18,8 @@ class Role(StrEnum):
 
     AUDITOR = "auditor"
     SOURCE = "source"
+    INDIVIDUAL = "individual"  # a person, named by ID number, acting for themselves and their dependants
+    OFFICER = "officer"  # directorate staff who decide requests
 
 
 class UnknownToken(DomainError):
@@ -30,21 +31,26 @@ class AlreadyRevoked(DomainError):
 
 
 def check_role(role: str) -> Role:
-    """A token's role is `auditor` or `source`."""
+    """A token's role is one of `Role`."""
     try:
         return Role(role)
     except ValueError:
-        raise InvalidValue(f"role '{role}' must be 'auditor' or 'source'") from None
+        known = ", ".join(f"'{r.value}'" for r in Role)
+        raise InvalidValue(f"role '{role}' must be one of {known}") from None
+
+
+def check_holder(role: Role, id_number: str | None) -> str | None:
+    """An individual's token names the person's ID number; no other role's token names one."""
+    if role is Role.INDIVIDUAL and not id_number:
+        raise InvalidValue("id_number is required for a token of role 'individual'")
+    if role is not Role.INDIVIDUAL and id_number:
+        raise InvalidValue(f"id_number is only for tokens of role 'individual', not '{role.value}'")
+    return id_number
 
 
 def check_name(name: str) -> str:
     """Whom the token was issued to: a short, non-empty label for operators and auditors."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise InvalidValue("name must not be empty")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidValue(f"name must be at most {MAX_NAME_LENGTH} characters")
-    return cleaned
+    return parse_name(name, field="name")
 
 
 def credential_id(token_id: str) -> UUID:
@@ -64,20 +70,31 @@ class Credential(Aggregate):
         role: str
         name: str
         secret_hash: str
+        id_number: str | None
 
     @event(Issued)
-    def __init__(self, *, token_id: str, role: str, name: str, secret_hash: str) -> None:
+    def __init__(
+        self, *, token_id: str, role: str, name: str, secret_hash: str, id_number: str | None = None
+    ) -> None:
         self.token_id = token_id
         self.role = role
         self.name = name
         self.secret_hash = secret_hash
+        self.id_number = id_number
         self.revoked = False
 
     @classmethod
-    def issue(cls, *, token_id: str, role: str, name: str, secret_hash: str) -> Credential:
+    def issue(
+        cls, *, token_id: str, role: str, name: str, secret_hash: str, id_number: str | None = None
+    ) -> Credential:
         """Issue a token; it is given here already hashed (the token itself is never stored)."""
+        checked = check_role(role)
         return cls(
-            token_id=token_id, role=check_role(role).value, name=check_name(name), secret_hash=secret_hash
+            token_id=token_id,
+            role=checked.value,
+            name=check_name(name),
+            secret_hash=secret_hash,
+            id_number=check_holder(checked, id_number),
         )
 
     class Event(Aggregate.Event):

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.identifiers import establishment_id
+from jawazat_events.domain.text import clean_text, parse_name
 
 LANGUAGES = ("ar", "en")
 
@@ -18,6 +19,17 @@ def check_language(language: str) -> str:
     if language not in LANGUAGES:
         raise InvalidValue(f"language '{language}' must be 'ar' or 'en'")
     return language
+
+
+MAX_CITY_LENGTH = 100
+
+
+def check_city(city: str | None) -> str | None:
+    """The city the establishment is based in, as given (spaces made one; the one text rule,
+    `domain.text`); None when not given."""
+    if city is None or not city.strip():
+        return None
+    return clean_text(" ".join(city.split()), field="city", max_length=MAX_CITY_LENGTH)
 
 
 class Establishment(Aggregate):
@@ -34,6 +46,7 @@ class Establishment(Aggregate):
         mobile: str | None
         language: str
         api_key_hash: str
+        city: str | None
 
     @event(Registered)
     def __init__(
@@ -45,6 +58,7 @@ class Establishment(Aggregate):
         mobile: str | None,
         language: str,
         api_key_hash: str,
+        city: str | None = None,  # registrations recorded before cities were known have none
     ) -> None:
         self.unified_number = unified_number
         self.name = name
@@ -52,6 +66,7 @@ class Establishment(Aggregate):
         self.mobile = mobile
         self.language = language
         self.api_key_hash = api_key_hash
+        self.city = city
 
     @classmethod
     def register(
@@ -63,17 +78,17 @@ class Establishment(Aggregate):
         mobile: str | None,
         language: str,
         api_key_hash: str,
+        city: str | None = None,
     ) -> Establishment:
         """Register an establishment; its API key is given here already hashed."""
-        if not name.strip():
-            raise InvalidValue("name must not be empty")
         return cls(
             unified_number=unified_number,
-            name=name.strip(),
+            name=parse_name(name, field="name"),
             email=email,
             mobile=mobile,
             language=check_language(language),
             api_key_hash=api_key_hash,
+            city=check_city(city),
         )
 
     class Event(Aggregate.Event):

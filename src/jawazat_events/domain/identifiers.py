@@ -15,7 +15,8 @@ from jawazat_events.domain.errors import InvalidValue
 # Every deterministic aggregate id lives under this namespace (uuid5 of the natural key).
 NAMESPACE = uuid5(NAMESPACE_URL, "https://jawazat.example/events")
 
-_TEN_DIGITS = re.compile(r"\d{10}")
+# ASCII digits only: `\d` would also take Arabic-Indic and other digits, giving one person two ID numbers.
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
 
 
 class PersonKind(StrEnum):

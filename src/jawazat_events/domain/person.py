@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -30,6 +31,38 @@ class Visa:
     status: str
     valid_from: date | None
     valid_until: date | None
+
+
+# The person's own facts the e-services rely on (CONTRACT.md, "People, guardians and officers"); each may be
+# absent (older feeds) and each may change later by `person_details_changed`.
+DETAIL_FIELDS = ("birth_date", "marital_status", "guardian", "mobile", "email", "category")
+# Fields a `person_details_changed` may clear (explicit null); the others can only be corrected.
+CLEARABLE_DETAILS = ("guardian", "mobile", "email")
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """The person's details as the record stood at some moment: facts at a date, not only now."""
+
+    birth_date: date | None = None
+    marital_status: str | None = None
+    guardian: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    category: str | None = None
+
+    def age_on(self, day: date) -> int | None:
+        """Whole years of age on `day` (a birthday counts from its own day), None without a birth date."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def changed(self, given: Mapping[str, Any], cleared: tuple[str, ...] = ()) -> PersonDetails:
+        """These details with the given fields replaced and the cleared ones emptied."""
+        updates: dict[str, Any] = {k: v for k, v in given.items() if k in DETAIL_FIELDS and v is not None}
+        updates.update({k: None for k in cleared if k in CLEARABLE_DETAILS})
+        return replace(self, **updates)
 
 
 def check_passport_dates(issue_date: date, expiry_date: date) -> None:
@@ -64,6 +97,12 @@ class Person(Aggregate):
         passport_number: str
         passport_issue_date: date
         passport_expiry_date: date
+        birth_date: date | None
+        marital_status: str | None
+        guardian: str | None
+        mobile: str | None
+        email: str | None
+        category: str | None
 
     @event(Registered)
     def __init__(
@@ -79,6 +118,13 @@ class Person(Aggregate):
         passport_number: str,
         passport_issue_date: date,
         passport_expiry_date: date,
+        # Registrations recorded before the e-services carry none of these: they default to unknown.
+        birth_date: date | None = None,
+        marital_status: str | None = None,
+        guardian: str | None = None,
+        mobile: str | None = None,
+        email: str | None = None,
+        category: str | None = None,
     ) -> None:
         self.id_number = id_number
         self.name_ar = name_ar
@@ -92,6 +138,16 @@ class Person(Aggregate):
         self._sponsors: list[str] = [sponsor]
         self.visas: dict[str, Visa] = {}
         self.last_crossing: tuple[datetime, str, str] | None = None
+        self._registered_details = PersonDetails(
+            birth_date=birth_date,
+            marital_status=marital_status,
+            guardian=guardian,
+            mobile=mobile,
+            email=email,
+            category=category,
+        )
+        # Later changes by business time: (occurred_at, fields given, fields cleared), kept sorted.
+        self._detail_changes: list[tuple[datetime, dict[str, Any], tuple[str, ...]]] = []
 
     @classmethod
     def register(
@@ -107,9 +163,12 @@ class Person(Aggregate):
         passport_number: str,
         passport_issue_date: date,
         passport_expiry_date: date,
+        details: PersonDetails | None = None,
     ) -> Person:
         """Register a person with sponsor and passport (the first event of every person)."""
         check_passport_dates(passport_issue_date, passport_expiry_date)
+        given = details or PersonDetails()
+        _require_not_own_guardian(id_number, given.guardian)
         return cls(
             id_number=id_number,
             event_id=event_id,
@@ -121,6 +180,12 @@ class Person(Aggregate):
             passport_number=passport_number,
             passport_issue_date=passport_issue_date,
             passport_expiry_date=passport_expiry_date,
+            birth_date=given.birth_date,
+            marital_status=given.marital_status,
+            guardian=given.guardian,
+            mobile=given.mobile,
+            email=given.email,
+            category=given.category,
         )
 
     # --- queries -------------------------------------------------------------------------------
@@ -140,6 +205,90 @@ class Person(Aggregate):
         starts: list[datetime | None] = [None, *self._sponsor_starts]
         ends: list[datetime | None] = [*self._sponsor_starts, None]
         return list(zip(self._sponsors, starts, ends, strict=True))
+
+    def details_at(self, moment: datetime) -> PersonDetails:
+        """The details as the record stood at this business time: the registration's, then every change
+        that occurred by then, in business-time order (a change recorded late still counts from when it
+        occurred)."""
+        details = self._registered_details
+        for occurred_at, given, cleared in self._detail_changes:
+            if occurred_at > moment:
+                break
+            details = details.changed(given, cleared)
+        return details
+
+    @property
+    def details(self) -> PersonDetails:
+        """The details with every change recorded so far."""
+        details = self._registered_details
+        for _, given, cleared in self._detail_changes:
+            details = details.changed(given, cleared)
+        return details
+
+    # --- details ---------------------------------------------------------------------------------
+
+    class DetailsChanged(PersonEvent):
+        contract_type = "person_details_changed"
+        birth_date: date | None
+        marital_status: str | None
+        guardian: str | None
+        mobile: str | None
+        email: str | None
+        category: str | None
+        cleared: tuple[str, ...]
+
+    def change_details(
+        self, *, event_id: str, occurred_at: datetime, given: Mapping[str, Any], cleared: tuple[str, ...] = ()
+    ) -> None:
+        """Record new values of some details (None: not given) and the clearing of others."""
+        unknown = sorted(set(given) - set(DETAIL_FIELDS))
+        if unknown:
+            raise InvalidValue(f"{unknown[0]} is not a detail of a person")
+        not_clearable = sorted(set(cleared) - set(CLEARABLE_DETAILS))
+        if not_clearable:
+            raise InvalidValue(f"{not_clearable[0]} cannot be cleared, only corrected")
+        values = {name: given.get(name) for name in DETAIL_FIELDS}
+        if all(v is None for v in values.values()) and not cleared:
+            raise InvalidValue(
+                f"a person_details_changed event must give at least one of {', '.join(DETAIL_FIELDS)}"
+            )
+        _require_not_own_guardian(self.id_number, values["guardian"])
+        self._details_changed(
+            id_number=self.id_number,
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sponsor=self.sponsor_at(occurred_at),
+            cleared=tuple(sorted(set(cleared))),
+            **values,
+        )
+
+    @event(DetailsChanged)
+    def _details_changed(
+        self,
+        *,
+        id_number: str,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        birth_date: date | None,
+        marital_status: str | None,
+        guardian: str | None,
+        mobile: str | None,
+        email: str | None,
+        category: str | None,
+        cleared: tuple[str, ...],
+    ) -> None:
+        given = {
+            "birth_date": birth_date,
+            "marital_status": marital_status,
+            "guardian": guardian,
+            "mobile": mobile,
+            "email": email,
+            "category": category,
+        }
+        changes = self._detail_changes
+        index = bisect.bisect_right([c[0] for c in changes], occurred_at)
+        changes.insert(index, (occurred_at, given, tuple(cleared)))
 
     # --- border crossings ------------------------------------------------------------------------
 
@@ -456,5 +605,11 @@ PERSON_EVENT_TYPES: dict[str, type[PersonEvent]] = {
         Person.VisaIssued,
         Person.VisaStatusChanged,
         Person.SponsorshipTransferred,
+        Person.DetailsChanged,
     )
 }
+
+
+def _require_not_own_guardian(id_number: str, guardian: str | None) -> None:
+    if guardian is not None and guardian == id_number:
+        raise InvalidValue(f"guardian {guardian} is the person's own ID number")

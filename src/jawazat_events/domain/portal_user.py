@@ -18,13 +18,13 @@ from eventsourcing.domain import Aggregate, event
 
 from jawazat_events.domain.errors import DomainError, InvalidValue
 from jawazat_events.domain.identifiers import NAMESPACE
+from jawazat_events.domain.text import parse_name
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_TRIES = 5
 # At most this many codes are sent to one user within CODE_WINDOW (no mail or SMS bombing).
 CODES_PER_WINDOW = 5
 CODE_WINDOW = timedelta(minutes=15)
-MAX_NAME_LENGTH = 200
 
 
 class PortalRole(StrEnum):
@@ -59,11 +59,11 @@ def check_role(role: str) -> PortalRole:
 
 
 def check_user_name(name: str | None) -> str:
-    """A portal user's display name: optional, at most `MAX_NAME_LENGTH` characters, no control chars."""
-    cleaned = " ".join((name or "").split())
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidValue(f"name must be at most {MAX_NAME_LENGTH} characters")
-    return cleaned
+    """A portal user's display name: optional (blank: none), else the one rule for names
+    (`domain.text.parse_name`), with runs of spaces made one."""
+    if name is None or not name.strip():
+        return ""
+    return " ".join(parse_name(name, field="name").split())
 
 
 def portal_user_id(login: str) -> UUID:

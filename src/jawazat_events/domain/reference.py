@@ -259,3 +259,16 @@ ISO_ALPHA3 = frozenset(
         "ZWE",
     ]
 )
+
+# People as users of the e-services (CONTRACT.md, "People, guardians and officers").
+MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
+PERSON_CATEGORIES = (
+    "worker",
+    "domestic_worker",
+    "dependant",
+    "premium_residency",
+    "investor",
+    "citizen",
+    "gcc_citizen",
+    "visitor",
+)

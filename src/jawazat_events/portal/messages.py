@@ -478,6 +478,18 @@ _ENTRIES.update(
     {
         "event.person_registered": ("تسجيل الشخص", "person registered"),
         "event.sponsorship_transferred": ("نقل الكفالة", "sponsorship transferred"),
+        # The e-services' events (docs/eservices.md): on timelines and among an establishment's alerts.
+        "event.person_details_changed": ("تحديث بيانات الشخص", "Person's details changed"),
+        "event.travel_permit_requested": ("طلب تصريح سفر", "Travel permit requested"),
+        "event.travel_permit_decided": ("قرار على تصريح السفر", "Travel permit decided"),
+        "event.travel_permit_cancelled": ("إلغاء تصريح السفر", "Travel permit cancelled"),
+        "event.makkah_permit_requested": ("طلب تصريح دخول العاصمة المقدسة", "Makkah entry permit requested"),
+        "event.makkah_permit_decided": ("قرار على تصريح دخول العاصمة المقدسة", "Makkah entry permit decided"),
+        "event.makkah_permit_revoked": ("سحب تصريح دخول العاصمة المقدسة", "Makkah entry permit revoked"),
+        "event.ticket_received": ("استلام طلب تواصل", "Support request received"),
+        "event.ticket_status_changed": ("تغيّر حالة طلب التواصل", "Support request status changed"),
+        "event.ticket_message_added": ("رسالة على طلب التواصل", "Message on a support request"),
+        "type.request_status": ("حالة الطلبات", "Request status"),
     }
 )
 

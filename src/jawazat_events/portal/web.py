@@ -23,6 +23,7 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from jawazat_events.api.deps import request_address
 from jawazat_events.api.ratelimit import RateLimiter
 from jawazat_events.api.state import ApiState
 from jawazat_events.bootstrap import Container
@@ -93,8 +94,9 @@ def get_portal(request: Request) -> PortalState:
 Portal = Annotated[PortalState, Depends(get_portal)]
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request, portal: PortalState) -> str:
+    """The client's address as the API sees it (behind a trusted proxy, the one it forwarded)."""
+    return request_address(request, portal.api)
 
 
 def chosen_language(request: Request) -> Language | None:

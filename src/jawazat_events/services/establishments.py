@@ -98,6 +98,7 @@ class EstablishmentService:
         email: str | None = None,
         mobile: str | None = None,
         language: str = "ar",
+        city: str | None = None,
     ) -> str:
         """Register an establishment; returns its API key, which is stored only as a hash."""
         unified = parse_unified_number(unified_number, field="unified_number")
@@ -111,6 +112,7 @@ class EstablishmentService:
             mobile=parse_mobile(mobile) if mobile else None,
             language=check_language(language),
             api_key_hash=hash_secret(key),
+            city=city,
         )
         self.app.save(establishment)
         return key

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -15,10 +16,20 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
-from jawazat_events.domain.reference import ISO_ALPHA3, VISA_STATUSES, VISA_TYPES
-from jawazat_events.services.fields import IdNumber, UnifiedNumber
+from jawazat_events.domain.person import CLEARABLE_DETAILS, DETAIL_FIELDS, PersonDetails
+from jawazat_events.domain.plausible import check_business_time, check_document_date
+from jawazat_events.domain.reference import (
+    ISO_ALPHA3,
+    MARITAL_STATUSES,
+    PERSON_CATEGORIES,
+    VISA_STATUSES,
+    VISA_TYPES,
+)
+from jawazat_events.domain.requests import EVENT_ID_PREFIX
+from jawazat_events.services.fields import Code, Email, IdNumber, Mobile, Name, UnifiedNumber
 
 ENGINE_MADE_TYPES = ("passport_expiry_approaching", "passport_expired")
 
@@ -30,8 +41,8 @@ def _nationality(value: str) -> str:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-# Ids the engine gives the events it makes itself (scheduler); a source system may not take them.
-RESERVED_EVENT_ID_PREFIXES = ("expiry:", "expired:")
+# Ids the engine gives the events it makes itself (scheduler, e-services); a source system may not take them.
+RESERVED_EVENT_ID_PREFIXES = ("expiry:", "expired:", EVENT_ID_PREFIX)
 
 
 def _source_event_id(value: str) -> str:
@@ -45,7 +56,8 @@ def _source_event_id(value: str) -> str:
 
 SourceEventId = Annotated[Text, AfterValidator(_source_event_id)]
 Nationality = Annotated[str, AfterValidator(_nationality)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+MaritalStatus = Literal[MARITAL_STATUSES]  # type: ignore[valid-type]
+Category = Literal[PERSON_CATEGORIES]  # type: ignore[valid-type]
 
 
 class _FeedEvent(BaseModel):
@@ -61,12 +73,58 @@ class PersonRegistered(_FeedEvent):
 
     type: Literal["person_registered"]
     sponsor: UnifiedNumber
-    name_ar: Text
-    name_en: Text
+    name_ar: Name
+    name_en: Name
     nationality: Nationality
     passport_number: Code
     passport_issue_date: date
     passport_expiry_date: date
+    # Optional (older feeds stay valid): what the directorate's e-services need to know about the person.
+    birth_date: date | None = None
+    marital_status: MaritalStatus | None = None
+    guardian: IdNumber | None = None
+    mobile: Mobile | None = None
+    email: Email | None = None
+    category: Category | None = None
+
+    @property
+    def details(self) -> PersonDetails:
+        """The person's details given on this line."""
+        return PersonDetails(**{name: getattr(self, name) for name in DETAIL_FIELDS})
+
+
+class PersonDetailsChanged(_FeedEvent):
+    """New values of some of the person's details; `null` clears a guardian, mobile or e-mail."""
+
+    type: Literal["person_details_changed"]
+    birth_date: date | None = None
+    marital_status: MaritalStatus | None = None
+    guardian: IdNumber | None = None
+    mobile: Mobile | None = None
+    email: Email | None = None
+    category: Category | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> PersonDetailsChanged:
+        given = self.model_fields_set & set(DETAIL_FIELDS)
+        if not given:
+            raise ValueError(f"give at least one of {', '.join(DETAIL_FIELDS)}")
+        for name in sorted(given):
+            if getattr(self, name) is None and name not in CLEARABLE_DETAILS:
+                raise ValueError(f"{name} cannot be cleared (null), only corrected")
+        return self
+
+    @property
+    def given(self) -> dict[str, Any]:
+        """The details this line gives a value for."""
+        return {name: getattr(self, name) for name in DETAIL_FIELDS if getattr(self, name) is not None}
+
+    @property
+    def cleared(self) -> tuple[str, ...]:
+        """The details this line clears (explicit null)."""
+        return tuple(
+            sorted(n for n in self.model_fields_set & set(CLEARABLE_DETAILS) if getattr(self, n) is None)
+        )
 
 
 class BorderCrossing(_FeedEvent):
@@ -119,9 +177,11 @@ FeedEvent = (
     | VisaIssued
     | VisaStatusChanged
     | SponsorshipTransferred
+    | PersonDetailsChanged
 )
 FEED_TYPES = (
     "person_registered",
+    "person_details_changed",
     "border_crossing",
     "passport_renewed",
     "visa_issued",
@@ -152,6 +212,9 @@ def _describe(error: ValidationError) -> str:
         elif kind == "json_invalid":
             return f"invalid JSON: {item['ctx'].get('error', message) if item.get('ctx') else message}"
         field = ".".join(loc)
+        if not field and kind == "value_error":
+            parts.append(message)  # a rule across fields (the sentence names them)
+            continue
         if not field:
             return "a feed line must be a JSON object with the event's fields"
         # Domain messages already start with the field's name.
@@ -172,6 +235,27 @@ def parse_event(data: dict[str, Any] | str | bytes) -> FeedEvent:
         return _ADAPTER.validate_json(data)
     except ValidationError as error:
         raise FeedLineError(_check_type(error, data) or _describe(error)) from None
+
+
+@functools.cache
+def _time_fields(kind: type[BaseModel]) -> tuple[str, ...]:
+    """The names of an event type's time and date fields."""
+    return tuple(
+        name
+        for name, field in kind.model_fields.items()
+        if {field.annotation, *get_args(field.annotation)} & {date, datetime, AwareDatetime}
+    )
+
+
+def check_times(event: FeedEvent, *, now: datetime, today: date) -> None:
+    """Every time and date of the event inside its plausible window (`domain.plausible`): `occurred_at` at
+    most a day ahead of `now`, passport and visa dates within sane bounds; `InvalidValue` names the field."""
+    for name in _time_fields(type(event)):
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            check_business_time(value, now=now, field=name)
+        elif isinstance(value, date):
+            check_document_date(value, today=today, field=name)
 
 
 def _check_type(error: ValidationError, data: dict[str, Any] | str | bytes) -> str | None:

@@ -13,7 +13,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -120,10 +120,12 @@ class Ingestor:
         app: JawazatApplication,
         *,
         today: Callable[[], date],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = 1000,
     ) -> None:
         self.app = app
         self.today = today
+        self.now = now
         self.batch_size = batch_size
 
     def ingest(self, parsed: Iterable[Parsed]) -> Iterator[tuple[LineResult, str | None]]:
@@ -161,7 +163,7 @@ class Ingestor:
             stored |= self.app.store.existing_event_ids([e.event_id for e in events])
             events = [e for e in events if e.event_id not in stored]
         subscriptions = self._load_subscriptions_for_transfers(events, loaded)
-        today = self.today()
+        today, now = self.today(), self.now()
 
         results: list[tuple[LineResult, str | None]] = []
         keys: list[EventKey] = []
@@ -175,6 +177,8 @@ class Ingestor:
                 results.append((LineResult(line, LineStatus.DUPLICATE, event.event_id), event.type))
                 continue
             try:
+                # Times outside their plausible window are refused before any rule compares them.
+                feed.check_times(event, now=now, today=today)
                 changed = apply_event(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
                 results.append(
@@ -246,6 +250,7 @@ def apply_event(
             passport_number=event.passport_number,
             passport_issue_date=event.passport_issue_date,
             passport_expiry_date=event.passport_expiry_date,
+            details=event.details,
         )
         people[key] = person
         return [person]
@@ -279,6 +284,8 @@ def apply_event(
             status=event.status,
             valid_until=event.valid_until,
         )
+    elif isinstance(event, feed.PersonDetailsChanged):
+        person.change_details(**common, given=event.given, cleared=event.cleared)
     elif isinstance(event, feed.SponsorshipTransferred):
         left = person.transfer_sponsorship(**common, to_sponsor=event.to_sponsor)
         if left is not None:

@@ -1,8 +1,9 @@
 """What the application services need from the adapters, as Protocols: the services never import an adapter.
 
 The projections implement the read-model ports (`AlertQueue`, `NameDirectory`, `AlertLedger`,
-`SubscriptionLedger`, `PassportCalendar`), the subscribers implement `MessageRenderer` (and the channels
-`services.channels.Channel`), and the composition root (`bootstrap.py`) hands each service its adapters.
+`RequestIndex`, `SubscriptionLedger`, `PassportCalendar`), the subscribers implement `MessageRenderer`
+(and the channels `services.channels.Channel`), and the composition root (`bootstrap.py`) hands each
+service its adapters.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.services.channels import OutgoingMessage
@@ -99,6 +101,14 @@ class AlertLedger(Protocol):
 
     def alerts(self, *, id_number: str) -> list[dict[str, Any]]:
         """Every alert about this person, oldest first."""
+        ...
+
+
+class RequestIndex(Protocol):
+    """The e-service requests about a person (the requests view)."""
+
+    def aggregate_ids_about(self, id_number: str) -> list[UUID]:
+        """The ids of the request aggregates about this person, in recording order."""
         ...
 
 

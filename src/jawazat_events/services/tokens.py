@@ -19,10 +19,12 @@ from jawazat_events.domain.credential import (
     Credential,
     Role,
     UnknownToken,
+    check_holder,
     check_name,
     check_role,
     credential_id,
 )
+from jawazat_events.domain.identifiers import parse_id_number
 from jawazat_events.services.application import JawazatApplication
 from jawazat_events.services.establishments import hash_secret
 
@@ -38,6 +40,7 @@ class IssuedToken:
     role: Role
     name: str
     token: str
+    id_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class TokenHolder:
     token_id: str
     role: Role
     name: str
+    id_number: str | None = None  # the person an individual's token belongs to
 
 
 def token_id_of(token: str) -> str | None:
@@ -63,17 +67,25 @@ class TokenService:
     def __init__(self, app: JawazatApplication) -> None:
         self.app = app
 
-    def issue(self, *, role: str, name: str) -> IssuedToken:
-        """Issue a token for `role`; returns it once (only its hash is stored)."""
+    def issue(self, *, role: str, name: str, id_number: str | None = None) -> IssuedToken:
+        """Issue a token for `role` (an individual's names their ID number); returns it once (only its
+        hash is stored)."""
         checked_role = check_role(role)
         checked_name = check_name(name)
+        holder = check_holder(checked_role, parse_id_number(id_number) if id_number else None)
         token_id = secrets.token_hex(8)
         token = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
         credential = Credential.issue(
-            token_id=token_id, role=checked_role.value, name=checked_name, secret_hash=hash_secret(token)
+            token_id=token_id,
+            role=checked_role.value,
+            name=checked_name,
+            secret_hash=hash_secret(token),
+            id_number=holder,
         )
         self.app.save(credential)
-        return IssuedToken(token_id=token_id, role=checked_role, name=checked_name, token=token)
+        return IssuedToken(
+            token_id=token_id, role=checked_role, name=checked_name, token=token, id_number=holder
+        )
 
     def revoke(self, token_id: str) -> str:
         """Revoke a token by its id (a whole token is accepted too); it stops working at once.
@@ -97,7 +109,12 @@ class TokenService:
             return None
         if not hmac.compare_digest(credential.secret_hash, hash_secret(token)):
             return None
-        return TokenHolder(token_id=credential.token_id, role=Role(credential.role), name=credential.name)
+        return TokenHolder(
+            token_id=credential.token_id,
+            role=Role(credential.role),
+            name=credential.name,
+            id_number=credential.id_number,
+        )
 
     def _find(self, token_id: str) -> Credential | None:
         if not _TOKEN_ID.fullmatch(token_id):

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from jawazat_events.api.metrics import observe_delivery_latency
+from jawazat_events.bootstrap import Container
 from tests.support import assert_stored_once
 from tests.support.api import (
     CITIZEN,
     RESIDENT,
     SPONSOR_A,
     ApiWorld,
+    api_world,
     crossing,
     problems,
     registration,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def world(container: Container) -> Iterator[ApiWorld]:
+    # These tests read the store's figures on /metrics right after changing them: no reuse between scrapes.
+    with api_world(container, api_health_cache_seconds=0) as built:
+        yield built
 
 
 def test_each_event_is_reported_in_order_and_stored_once(world: ApiWorld) -> None:

@@ -37,7 +37,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, dict[str, str]]]]:
     """The app over a seeded store, and the headers of each role."""
     folder: Path = tmp_path_factory.mktemp("schemathesis")
-    container = bootstrap(database_url=f"sqlite:///{folder / 'store.db'}", outbox_dir=folder / "outbox")
+    container = bootstrap(
+        database_url=f"sqlite:///{folder / 'store.db'}",
+        outbox_dir=folder / "outbox",
+        attachments_dir=folder / "attachments",
+    )
     container.clock = lambda: FIXED_NOW
     key = container.establishments.register(unified_number=SPONSOR_A, name="Seeded", mobile="0501234567")
     from jawazat_events.services.ingest import parse_items
@@ -49,10 +53,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
     ]
     list(container.ingestor.ingest(parse_items(items)))
     container.establishments.subscribe(SPONSOR_A, RESIDENT, notification_types=["entry_exit"])
+    individual = container.tokens.issue(role="individual", name="i", id_number=CITIZEN)
     headers = {
         "establishment": {"Authorization": f"Bearer {key}"},
         "source": {"Authorization": f"Bearer {container.tokens.issue(role='source', name='s').token}"},
         "auditor": {"Authorization": f"Bearer {container.tokens.issue(role='auditor', name='a').token}"},
+        "individual": {"Authorization": f"Bearer {individual.token}"},
+        "officer": {"Authorization": f"Bearer {container.tokens.issue(role='officer', name='o').token}"},
     }
     container.settings = container.settings.model_copy(update={"api_rate_limit_per_minute": 1_000_000})
     app = create_app(container)
@@ -74,6 +81,10 @@ def role_of(path: str) -> str:
         return "source"
     if path.startswith("/v1/audit"):
         return "auditor"
+    if path.endswith(("/decision", "/revoke", "/status")):
+        return "officer"
+    if path.startswith(("/v1/people", "/v1/travel-permits", "/v1/makkah-permits", "/v1/tickets")):
+        return "individual"
     return "establishment"
 
 
@@ -93,6 +104,23 @@ OPERATIONS = [
     ("POST", "/v1/callbacks/twilio"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("POST", "/v1/people/{id_number}/passport"),
+    ("POST", "/v1/travel-permits"),
+    ("GET", "/v1/travel-permits"),
+    ("GET", "/v1/travel-permits/{permit_id}"),
+    ("POST", "/v1/travel-permits/{permit_id}/decision"),
+    ("POST", "/v1/travel-permits/{permit_id}/cancel"),
+    ("POST", "/v1/makkah-permits"),
+    ("GET", "/v1/makkah-permits"),
+    ("GET", "/v1/makkah-permits/{permit_id}"),
+    ("POST", "/v1/makkah-permits/{permit_id}/decision"),
+    ("POST", "/v1/makkah-permits/{permit_id}/revoke"),
+    ("POST", "/v1/tickets"),
+    ("GET", "/v1/tickets"),
+    ("GET", "/v1/tickets/{tracking_number}"),
+    ("GET", "/v1/tickets/{tracking_number}/attachments/{sha256}"),
+    ("POST", "/v1/tickets/{tracking_number}/status"),
+    ("POST", "/v1/tickets/{tracking_number}/messages"),
 ]
 
 

@@ -12,6 +12,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from jawazat_events.audit import chain
 from jawazat_events.bootstrap import Container, bootstrap
+from jawazat_events.store import ConfigurationError
 from tests.support import RESIDENT, notifications
 from tests.support.audit import TEST_KEY, audit_container, build_world
 
@@ -53,6 +54,7 @@ def test_a_clear_store_shows_what_encryption_hides(database_url: str, tmp_path: 
 def test_verify_needs_no_key(encrypted: Container, tmp_path: Path) -> None:
     with_key = chain.verify(encrypted.app.store)
     keyless = other(encrypted, tmp_path)
+    keyless.check_keys = False  # as `jawazat audit verify` opens the store: raw bytes only, no writes
     try:
         without_key = chain.verify(keyless.app.store)
     finally:
@@ -62,8 +64,23 @@ def test_verify_needs_no_key(encrypted: Container, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("key", [None, base64.b64encode(bytes(32)).decode()], ids=["no key", "wrong key"])
-def test_reading_without_the_right_key_fails(encrypted: Container, tmp_path: Path, key: str | None) -> None:
+def test_opening_without_the_right_key_is_refused(
+    encrypted: Container, tmp_path: Path, key: str | None
+) -> None:
     wired = other(encrypted, tmp_path, **({"cipher_key": key} if key else {}))
+    try:
+        # The store's record of its keys refuses the process as it opens the store, before any read.
+        with pytest.raises(ConfigurationError, match="JAWAZAT_CIPHER_KEY"):
+            wired.audit.person_timeline(RESIDENT, None)
+    finally:
+        wired.close()
+
+
+def test_a_wrongly_keyed_reader_that_skips_the_check_still_cannot_decode(
+    encrypted: Container, tmp_path: Path
+) -> None:
+    wired = other(encrypted, tmp_path, cipher_key=base64.b64encode(bytes(32)).decode())
+    wired.check_keys = False
     try:
         with pytest.raises(MapperDeserialisationError):
             wired.audit.person_timeline(RESIDENT, None)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from jawazat_events.api.deps import CurrentEstablishment, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
-from jawazat_events.api.schemas import AlertList, AlertOut, IdNumber
+from jawazat_events.api.schemas import AlertList, AlertOut, IdNumber, QueryTime
 from jawazat_events.domain.delivery import AlertStatus
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.queries import list_alerts
@@ -24,7 +23,7 @@ def read_alerts(
     id_number: Annotated[IdNumber | None, Query(description="only alerts about this ID number")] = None,
     status: Annotated[AlertStatus | None, Query(description="only alerts in this status")] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="only alerts created at or after this time (with offset)")
+        QueryTime | None, Query(description="only alerts created at or after this time (with offset)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="at most this many")] = 1000,
 ) -> AlertList:

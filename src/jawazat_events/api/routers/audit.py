@@ -8,7 +8,6 @@ from eventsourcing.utils import TopicError
 from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from jawazat_events.api.deps import Auditor, Store
 from jawazat_events.api.errors import AUTHENTICATED, responses
@@ -16,6 +15,7 @@ from jawazat_events.api.schemas import (
     AuditEvent,
     AuditEventPage,
     IdNumber,
+    QueryTime,
     SubscriptionsAtOut,
     TimelineOut,
     UnifiedNumber,
@@ -27,7 +27,7 @@ from jawazat_events.services.audit.records import event_type
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=responses(*AUTHENTICATED))
 
 At = Annotated[
-    AwareDatetime | None,
+    QueryTime | None,
     Query(description="as known at this time (ISO 8601 with offset); now when left out"),
 ]
 

@@ -6,7 +6,7 @@ They read what the auditors' API reads (`jawazat_events.audit`); nothing here ch
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +16,7 @@ from jawazat_events.audit.chain import verify
 from jawazat_events.audit.head import latest_link
 from jawazat_events.domain.errors import DomainError, InvalidValue
 from jawazat_events.domain.identifiers import parse_id_number, parse_unified_number
+from jawazat_events.domain.plausible import check_query_time
 from jawazat_events.portal.explain import explain
 from jawazat_events.portal.forms import Errors
 from jawazat_events.portal.web import AuditorUser, PageNotFound, Portal, redirect, render, url
@@ -26,13 +27,17 @@ SHOWN = 500
 
 
 def _at(value: str, errors: Errors) -> datetime | None:
+    """The "as of" time, inside the query window (`domain.plausible`; a time without offset is checked as
+    if UTC, it is read in the business time zone later), else None with the field's error."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
+        moment = datetime.fromisoformat(value.strip())
+        check_query_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except ValueError:  # InvalidValue is one
         errors["at"] = "field.at.invalid"
         return None
+    return moment
 
 
 @router.get("")

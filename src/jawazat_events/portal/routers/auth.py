@@ -38,7 +38,7 @@ LOGIN_PATH = PREFIX + "/login"
 
 
 def _limit(request: Request, portal: PortalState) -> None:
-    wait = portal.signin_limiter.hit(f"signin:{client_address(request)}")
+    wait = portal.signin_limiter.hit(f"signin:{client_address(request, portal)}")
     if wait is not None:
         raise TooManyAttempts(wait)
 

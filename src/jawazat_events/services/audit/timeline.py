@@ -17,7 +17,8 @@ from jawazat_events.domain.identifiers import parse_id_number, person_id
 from jawazat_events.domain.moments import utc_moment
 from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.services.application import JawazatApplication
-from jawazat_events.services.ports import AlertLedger
+from jawazat_events.services.audit.requests import request_entries
+from jawazat_events.services.ports import AlertLedger, RequestIndex
 
 
 def recorded_events(app: JawazatApplication, id_number: str, at: datetime | None) -> list[PersonEvent]:
@@ -81,18 +82,21 @@ def person_timeline(
     id_number: str,
     at: datetime | None = None,
     *,
+    requests: RequestIndex,
     zone: tzinfo,
 ) -> dict[str, Any]:
-    """The audit timeline of one person (raises `NotRegistered` for an unknown ID number); a time without
-    offset is read in the business time zone `zone`."""
+    """The audit timeline of one person (raises `NotRegistered` for an unknown ID number): their events and
+    those of the e-service requests about them, in business-time order; a time without offset is read in
+    the business time zone `zone`."""
     number = parse_id_number(id_number)
     moment = utc_moment(at, zone) if at is not None else None
     events = recorded_events(app, number, moment)
-    by_business_time = sorted(events, key=lambda e: (e.occurred_at, e.timestamp, e.originator_version))
+    entries = [((e.occurred_at, e.timestamp, e.originator_version), _event_entry(e)) for e in events]
+    entries += request_entries(app, requests, number, moment)  # e-service requests about the person
     return {
         "id_number": number,
         "at": moment.isoformat() if moment is not None else None,
-        "events": [_event_entry(e) for e in by_business_time],
+        "events": [entry for _, entry in sorted(entries, key=lambda item: item[0])],
         "alerts": _alerts(alerts, number, moment),
         "sponsorships": _sponsorships(events),
     }

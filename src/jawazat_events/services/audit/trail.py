@@ -7,7 +7,7 @@ from typing import Any
 
 from jawazat_events.services.application import JawazatApplication
 from jawazat_events.services.audit import subscriptions, timeline
-from jawazat_events.services.ports import AlertLedger, SubscriptionLedger
+from jawazat_events.services.ports import AlertLedger, RequestIndex, SubscriptionLedger
 
 
 class AuditTrail:
@@ -18,17 +18,22 @@ class AuditTrail:
         *,
         app: JawazatApplication,
         alerts: AlertLedger,
+        requests: RequestIndex,
         subscriptions: SubscriptionLedger,
         zone: tzinfo,
     ) -> None:
         self.app = app
         self.alerts = alerts
+        self.requests = requests
         self.subscriptions = subscriptions
         self.zone = zone
 
     def person_timeline(self, id_number: str, at: datetime | None = None) -> dict[str, Any]:
-        """Every event of the person in business-time order, their alerts and sponsorships, as of `at`."""
-        return timeline.person_timeline(self.app, self.alerts, id_number, at, zone=self.zone)
+        """Every event of the person and of the requests about them in business-time order, their alerts
+        and sponsorships, as of `at`."""
+        return timeline.person_timeline(
+            self.app, self.alerts, id_number, at, requests=self.requests, zone=self.zone
+        )
 
     def subscriptions_at(self, unified_number: str, at: datetime | None = None) -> list[dict[str, Any]]:
         """The establishment's active subscriptions at recorded time `at` (the current ones when None)."""

@@ -1,0 +1,113 @@
+"""Request notifications: every status change of a request becomes alerts to its requester.
+
+Each request event carries the contacts to tell at that moment (the person's or guardian's, or the
+establishment's defaults), so the rows are a function of the event alone: one alert per (event, channel),
+with the same deterministic id as the fan-out's (`alert_id(event_id, requester, channel)`), inserted
+through the alerts table's shared insert. Delivery, attempts and retries are the same as for any alert.
+The owner's own messages on a ticket are not status changes and alert nobody.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from jawazat_events.domain.makkah_permit import MakkahPermit
+from jawazat_events.domain.moments import utc_iso
+from jawazat_events.domain.requests import REQUEST_STATUS, RequestEvent
+from jawazat_events.domain.ticket import Ticket
+from jawazat_events.domain.travel_permit import TravelPermit
+from jawazat_events.projections.alert_status import AlertRow, alerts_schema, insert_alerts
+from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.fanout import alert_id
+from jawazat_events.projections.requests import REQUEST_EVENTS
+from jawazat_events.projections.tables import ALERTS
+
+# Every request event but the owner's own replies on a ticket (they are not status changes).
+NOTIFYING_EVENTS = tuple(kind for kind in REQUEST_EVENTS if kind is not Ticket.Replied)
+_KINDS = {TravelPermit: "travel_permit", MakkahPermit: "makkah_permit", Ticket: "ticket"}
+
+
+def request_kind(event: RequestEvent) -> str:
+    """`travel_permit`, `makkah_permit` or `ticket`."""
+    owner = type(event).__qualname__.split(".")[0]
+    return {cls.__name__: kind for cls, kind in _KINDS.items()}[owner]
+
+
+def reference(event: RequestEvent) -> str:
+    """How a message names the request: a ticket's tracking number, a permit's first eight symbols."""
+    if request_kind(event) == "ticket":
+        return event.request_id
+    return event.request_id[:8].upper()
+
+
+def payload(event: Any) -> dict[str, Any]:
+    """What the message says: which request, its reference, the new status and the officer's words."""
+    fields: dict[str, Any] = {
+        "request": request_kind(event),
+        "reference": reference(event),
+        "status": event.status,
+        "message": getattr(event, "reason", None) or getattr(event, "message", None) or "",
+    }
+    for name in ("season", "valid_from", "valid_until"):
+        value = getattr(event, name, None)
+        if value is not None:
+            fields[name] = value.isoformat() if isinstance(value, date) else value
+    return fields
+
+
+class RequestNotifications(ReadModel):
+    """Alerts of notification type `request_status` to the requesters of e-service requests."""
+
+    name = "request_notifications"
+    # The alerts table is shared with the fan-out: rebuilding either rebuilds both (`audit.rebuild`).
+    tables = (ALERTS,)
+    topics = tuple(get_topic(cls) for cls in NOTIFYING_EVENTS)
+
+    def schema(self) -> list[str]:
+        return alerts_schema()
+
+    def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
+        """The batch's alert rows in one insert; returns how many."""
+        rows = [row for item in items for row in self.rows(item)]
+        insert_alerts(sql, rows)
+        return len(rows)
+
+    def apply(self, sql: Sql, item: Positioned) -> None:
+        insert_alerts(sql, self.rows(item))
+
+    def rows(self, item: Positioned) -> list[AlertRow]:
+        """The alert rows of one request event (none for events that notify nobody)."""
+        event = item.event
+        if not isinstance(event, NOTIFYING_EVENTS):
+            return []
+        text = json.dumps(payload(event), ensure_ascii=False, sort_keys=True)
+        requester = event.requester if event.requester_kind == "establishment" else ""
+        created_at = utc_iso(event.timestamp)
+        rows: list[AlertRow] = []
+        for channel, recipient in (("sms", event.notify_mobile), ("email", event.notify_email)):
+            if not recipient:
+                continue
+            rows.append(
+                AlertRow(
+                    alert_id(event.event_id, requester, channel),
+                    item.position,
+                    event.event_id,
+                    event.contract_type,
+                    REQUEST_STATUS,
+                    event.id_number,
+                    requester,
+                    channel,
+                    recipient,
+                    event.language,
+                    utc_iso(event.occurred_at),
+                    created_at,
+                    text,
+                    created_at,
+                )
+            )
+        return rows
