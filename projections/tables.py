@@ -15,6 +15,7 @@ ALERTS = "alerts"
 REQUESTS = "eservice_requests"
 HEARTBEATS = "worker_heartbeats"
 REBUILD_MARKERS = "jawazat_rebuilds"
+PARKED = "parked_events"
 # The library's tracking table: named by us on PostgreSQL, the library's fixed name on SQLite.
 TRACKING_TABLE = "jawazat_tracking"
 SQLITE_TRACKING_TABLE = "tracking"

@@ -43,6 +43,7 @@ class DeliveryResult:
     outcome: AttemptOutcome  # sent, retry or failed
     detail: str
     provider_id: str | None = None
+    retry_after: float | None = None  # seconds the provider asked us to wait (`Retry-After`), for a retry
 
     @classmethod
     def sent(cls, provider_id: str, detail: str = "") -> DeliveryResult:
@@ -50,9 +51,9 @@ class DeliveryResult:
         return cls(AttemptOutcome.SENT, detail, provider_id)
 
     @classmethod
-    def retry(cls, reason: str) -> DeliveryResult:
-        """A transient failure: the same message may succeed later."""
-        return cls(AttemptOutcome.RETRY, reason)
+    def retry(cls, reason: str, retry_after: float | None = None) -> DeliveryResult:
+        """A transient failure: the same message may succeed later (not before `retry_after` s if given)."""
+        return cls(AttemptOutcome.RETRY, reason, retry_after=retry_after)
 
     @classmethod
     def failed(cls, reason: str) -> DeliveryResult:

@@ -10,12 +10,15 @@ from jawazat_events.domain.delivery import AttemptOutcome
 from jawazat_events.services.channels import DeliveryResult
 
 MAX_AGE = timedelta(days=3)
+# The longest `Retry-After` a provider can impose on one alert's next attempt.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
 @dataclass
 class RetryPolicy:
     """Back-off from `base_seconds`, doubling per attempt, ±25 % jitter; dead-lettered after `max_attempts`
-    attempts or `max_age`. The jitter comes from `rng`: seed it to make a test's delays repeatable."""
+    attempts or `max_age`. A provider's `Retry-After` (up to an hour) is honoured: the next attempt is never
+    sooner. The jitter comes from `rng`: seed it to make a test's delays repeatable."""
 
     base_seconds: float
     max_attempts: int
@@ -39,4 +42,8 @@ class RetryPolicy:
         if age > self.max_age:
             return AttemptOutcome.DEAD_LETTER, f"gave up after {age.days} days; last: {result.detail}", None
         delay = self.base_seconds * (2 ** (attempt - 1)) * self.rng.uniform(0.75, 1.25)
-        return AttemptOutcome.RETRY, result.detail, now + timedelta(seconds=delay)
+        detail = result.detail
+        if result.retry_after is not None and result.retry_after > delay:
+            delay = min(result.retry_after, MAX_RETRY_AFTER_SECONDS)
+            detail = f"{detail}; next attempt after {delay:g} s, as Retry-After asks"
+        return AttemptOutcome.RETRY, detail, now + timedelta(seconds=delay)
