@@ -30,6 +30,14 @@ from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
 from jawazat_events.projections.base import Positioned, Projection, ReadModelDatabase, Sql
+from jawazat_events.projections.channel_fanout import (
+    DIGEST_ITEMS,
+    NOTICE_EVENTS,
+    NOTICE_TOPICS,
+    ChannelFanout,
+    digest_schema,
+    notice_rows,
+)
 from jawazat_events.projections.subscription_index import ESTABLISHMENTS, SUBSCRIPTIONS
 
 ALERTING_EVENTS = (
@@ -85,15 +93,17 @@ class Match:
     mobile: str | None
     email: str | None
     language: str
+    default_email: str | None = None  # the establishment's own address at that position (digests)
 
 
 class AlertFanout(Projection):
     """Turns person events into alert records, per partition of ID numbers."""
 
     name = "fanout"
-    tables = (ALERTS,)
-    # Delivery events come too: a rebuilt alerts table gets every attempt and status back.
-    topics = tuple(
+    tables = (ALERTS, DIGEST_ITEMS)
+    # Delivery events come too: a rebuilt alerts table gets every attempt and status back. Digests and
+    # disabled webhook endpoints make notice alerts (projections.channel_fanout).
+    topics = NOTICE_TOPICS + tuple(
         get_topic(cls) for cls in (*ALERTING_EVENTS, AlertDelivery.Attempted, AlertDelivery.Confirmed)
     )
 
@@ -122,6 +132,7 @@ class AlertFanout(Projection):
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
             f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
+            *digest_schema(),
         ]
 
     # --- batch processing ------------------------------------------------------------------------
@@ -134,7 +145,8 @@ class AlertFanout(Projection):
         wanted = [
             item
             for item in batch
-            if (k := partition_of(item.event.id_number, self.partitions)) in positions
+            # Notices (digests, disabled endpoints) name no person: partition 0 ("") makes them.
+            if (k := partition_of(getattr(item.event, "id_number", ""), self.partitions)) in positions
             and item.position > positions[k]
         ]
         with self.db.transaction() as sql:
@@ -155,6 +167,9 @@ class AlertFanout(Projection):
                 created += self._match_run(sql, run)
                 run = []
                 apply_delivery_event(sql, item.event)
+            elif isinstance(item.event, NOTICE_EVENTS):
+                created += self._match_run(sql, run) + notice_rows(sql, item)
+                run = []
             else:
                 run.append(item)
         return created + self._match_run(sql, run)
@@ -165,6 +180,7 @@ class AlertFanout(Projection):
         versions = self._subscription_versions(sql, {i.event.id_number for i in items})
         sponsors = {i.event.sponsor for i in items}
         contacts = self._establishment_versions(sql, sponsors)
+        channels = ChannelFanout.load(sql, sponsors)
         rows: list[tuple[Any, ...]] = []
         for item in items:
             event: PersonEvent = item.event
@@ -174,8 +190,24 @@ class AlertFanout(Projection):
                 continue
             created_at = utc_iso(event.timestamp)
             payload = json.dumps(event_fields(event), ensure_ascii=False, sort_keys=True)
-            for channel, recipient in (("sms", match.mobile), ("email", match.email)):
+            webhook = channels.webhook(match.establishment, event.id_number, item.position)
+            for channel, recipient in (("sms", match.mobile), ("email", match.email), ("webhook", webhook)):
                 if not recipient:
+                    continue
+                if channel == "email" and channels.folds_into_digest(
+                    establishment=match.establishment,
+                    position=item.position,
+                    notification_type=notification_type.value,
+                    email=recipient,
+                    default_email=match.default_email,
+                ):
+                    channels.add_digest_item(
+                        sql,
+                        item,
+                        establishment=match.establishment,
+                        notification_type=notification_type.value,
+                        fields=event_fields(event),
+                    )
                     continue
                 rows.append(
                     (
@@ -254,7 +286,11 @@ class AlertFanout(Projection):
         if not mobile and not email:
             mobile, email = defaults.get("mobile"), defaults.get("email")
         return Match(
-            establishment=event.sponsor, mobile=mobile, email=email, language=defaults.get("language") or "ar"
+            establishment=event.sponsor,
+            mobile=mobile,
+            email=email,
+            language=defaults.get("language") or "ar",
+            default_email=defaults.get("email"),
         )
 
     def apply(self, sql: Sql, item: Positioned) -> None:  # pragma: no cover - batches only

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Literal, Protocol
 
-ChannelName = Literal["email", "sms"]
+ChannelName = Literal["email", "sms", "webhook"]
 Language = Literal["ar", "en"]
-Outcome = Literal["sent", "retry", "failed"]
+# "held": not sent now on purpose (quiet hours); the alert waits until `hold_until`.
+Outcome = Literal["sent", "retry", "failed", "held"]
+# A result's machine-readable hint beside its words: the webhook endpoint answered 410 Gone.
+ENDPOINT_GONE = "endpoint_gone"
 
 # Every Message-ID (and so every provider-side duplicate check) is derived from the alert id in this domain.
 MESSAGE_ID_DOMAIN = "jawazat.example"
@@ -29,6 +33,9 @@ class OutgoingMessage:
     text: str
     html: str | None
     language: Language
+    # Webhooks: the establishment the message belongs to, and the secrets that sign it (never shown).
+    establishment: str | None = None
+    signing_secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class DeliveryResult:
     outcome: Outcome
     detail: str
     provider_id: str | None = None
+    retry_after: float | None = None  # seconds the provider asked us to wait (Retry-After)
+    hold_until: datetime | None = None  # for "held"
+    signal: str | None = None  # e.g. ENDPOINT_GONE
 
     @classmethod
     def sent(cls, provider_id: str, detail: str = "") -> DeliveryResult:
@@ -45,14 +55,19 @@ class DeliveryResult:
         return cls("sent", detail, provider_id)
 
     @classmethod
-    def retry(cls, reason: str) -> DeliveryResult:
-        """A transient failure: the same message may succeed later."""
-        return cls("retry", reason)
+    def retry(cls, reason: str, retry_after: float | None = None) -> DeliveryResult:
+        """A transient failure: the same message may succeed later (not before `retry_after` s if given)."""
+        return cls("retry", reason, retry_after=retry_after)
 
     @classmethod
     def failed(cls, reason: str) -> DeliveryResult:
         """A permanent failure: sending the same message again cannot succeed."""
         return cls("failed", reason)
+
+    @classmethod
+    def held(cls, until: datetime, reason: str) -> DeliveryResult:
+        """Kept back on purpose (quiet hours): nothing was sent; try again at `until`."""
+        return cls("held", reason, hold_until=until)
 
     @property
     def ok(self) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,17 +26,19 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from jawazat_events.delivery_rules import BasicRules, DeliveryRules, Settled
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.identifiers import person_id
 from jawazat_events.projections.alert_status import ALERTS, apply_delivery_event
 from jawazat_events.projections.base import ReadModelDatabase, Sql
 from jawazat_events.projections.subscription_index import ESTABLISHMENTS
+from jawazat_events.retry_policy import EXPONENTIAL_MAX_AGE, ExponentialBackoff
 from jawazat_events.subscribers.base import Channel, DeliveryResult, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-MAX_AGE = timedelta(days=3)
+MAX_AGE = EXPONENTIAL_MAX_AGE
 DUE = ("pending", "retrying")
 
 
@@ -78,6 +79,7 @@ class DeliveryService:
         concurrency: int = 20,
         twilio_auth_token: str | None = None,
         lease_seconds: float = LEASE.total_seconds(),
+        rules: DeliveryRules | None = None,
     ) -> None:
         self.app = app
         self.db = db
@@ -90,6 +92,11 @@ class DeliveryService:
         self.concurrency = concurrency
         self.twilio_auth_token = twilio_auth_token
         self.lease = timedelta(seconds=lease_seconds)
+        # Per-channel rules (issue 15: quiet hours, webhooks, digests, retry schedules); without them
+        # every channel retries with the exponential back-off below.
+        self.rules: DeliveryRules = rules or BasicRules(
+            ExponentialBackoff(base_seconds=retry_base_seconds, max_attempts=max_attempts)
+        )
 
     # --- one pass --------------------------------------------------------------------------------
 
@@ -202,10 +209,13 @@ class DeliveryService:
         # Each channel paces itself to its declared rate (subscribers.ratelimit); this only sends.
         names = self._names({item.row["id_number"] for item in items})
         establishments = self._establishment_names({item.row["establishment"] for item in items})
+        special = self.rules.prepare([item.row for item in items], now=self.clock())
 
         def prepare(item: Claimed) -> OutgoingMessage | DeliveryResult:
             if self.channels.get(item.row["channel"]) is None:
                 return DeliveryResult.failed(f"no channel configured for {item.row['channel']}")
+            if item.row["alert_id"] in special:  # held, a webhook's JSON, a digest (delivery_rules)
+                return special[item.row["alert_id"]]
             try:
                 return self._render(item.row, names=names, establishments=establishments)
             except Exception as error:  # a template bug must not lose the alert: retry, on the record
@@ -285,6 +295,7 @@ class DeliveryService:
     ) -> None:
         now = self.clock()
         touched: dict[UUID, AlertDelivery] = {}
+        settled: list[Settled] = []
         for item, result in zip(items, results, strict=True):
             row = item.row
             key = UUID(row["alert_id"])
@@ -305,7 +316,9 @@ class DeliveryService:
                     detail=f"a worker ({row['claimed_by']}) stopped during this send: the message may have "
                     "been delivered already; sending again (possible duplicate)",
                 )
-            outcome, detail, next_at = self._outcome(row, result, record.attempts, now)
+            # Quiet-hours holds are not failures: they do not count towards giving up.
+            outcome, detail, next_at = self._outcome(row, result, record.attempts - record.holds, now)
+            settled.append(Settled(row, outcome, result))
             record.record_attempt(
                 outcome=outcome,
                 detail=detail,
@@ -329,20 +342,23 @@ class DeliveryService:
         with self.db.transaction() as sql:
             for event in events:
                 apply_delivery_event(sql, event)
+        self.rules.after_record(settled)
 
     def _outcome(
         self, row: dict[str, Any], result: DeliveryResult, attempts_so_far: int, now: datetime
     ) -> tuple[str, str, datetime | None]:
+        if result.outcome == "held":
+            return "held", result.detail, result.hold_until
         if result.outcome != "retry":
             return result.outcome, result.detail or result.outcome, None
-        attempt = attempts_so_far + 1
         age = now - datetime.fromisoformat(row["created_at"])
-        if attempt >= self.max_attempts:
-            return "dead_letter", f"gave up after {attempt} attempts; last: {result.detail}", None
-        if age > MAX_AGE:
-            return "dead_letter", f"gave up after {age.days} days; last: {result.detail}", None
-        delay = self.retry_base * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
-        return "retry", result.detail, now + timedelta(seconds=delay)
+        return self.rules.retry_policy(row["channel"]).decide(
+            failures=attempts_so_far + 1,
+            age=age,
+            now=now,
+            reason=result.detail,
+            retry_after=result.retry_after,
+        )
 
     # --- provider callbacks ----------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 PASSPORT_EXPIRY = "passport_expiry"
 RETRY_DELIVERIES = "retry_deliveries"
 PROJECTION_LAG = "projection_lag"
-JOB_NAMES = (PASSPORT_EXPIRY, RETRY_DELIVERIES, PROJECTION_LAG)
+DIGESTS = "digests"  # issue 15: the daily digest e-mails (jawazat_events.digest)
+JOB_NAMES = (PASSPORT_EXPIRY, RETRY_DELIVERIES, PROJECTION_LAG, DIGESTS)
 
 # Each job's advisory lock (the registry in `locks` keeps every pair distinct).
 LOCK_KEYS = {name: locks.scheduler_job_lock(index) for index, name in enumerate(JOB_NAMES)}
@@ -168,6 +169,11 @@ def projection_lag(container: Container, *, threshold: int | None = None) -> str
     return f"projection_lag: store head {head:,}; behind: {behind} (warning above {limit:,})"
 
 
+def digests(container: Container, *, today: date | None = None) -> str:
+    """Fold each establishment's open digest items into today's digest (once per establishment and day)."""
+    return container.digests.run(today=today or container.today()).summary()
+
+
 def run_job(
     container: Container,
     name: str,
@@ -194,6 +200,8 @@ def _job(
         return lambda: retry_deliveries(container)
     if name == PROJECTION_LAG:
         return lambda: projection_lag(container)
+    if name == DIGESTS:
+        return lambda: digests(container, today=today)
     raise UnknownJob(f"unknown job '{name}': known jobs are {', '.join(JOB_NAMES)}")
 
 
@@ -235,6 +243,17 @@ class Scheduler:
             misfire_grace_time=expiry_grace_seconds(self.container),
             # `undefined`: from the trigger; None would add the job paused.
             next_run_time=self._startup_run_time() or undefined,
+        )
+        digest_at = self.container.settings.digest_time
+        self.apscheduler.add_job(
+            self._scheduled,
+            CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=self.zone),
+            args=[DIGESTS],
+            id=DIGESTS,
+            name="daily digests",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=expiry_grace_seconds(self.container),
         )
         for name in (RETRY_DELIVERIES, PROJECTION_LAG):
             self.apscheduler.add_job(

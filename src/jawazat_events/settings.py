@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jawazat_events.retry_policy import parse_schedule
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure; defaults are the contract's."""
@@ -51,6 +53,22 @@ class Settings(BaseSettings):
     # Privacy at rest (docs/audit.md): base64 of a 16, 24 or 32-byte AES key; event states are encrypted
     # with it when set. Never logged or shown (SecretStr).
     cipher_key: SecretStr | None = None
+    # --- delivery channels beyond e-mail and SMS (issue 15; docs/operations.md, "Webhooks") ---------
+    # Hosts (names, IP addresses or networks) that webhooks may reach over plain http and at private,
+    # loopback or link-local addresses; empty: https to public addresses only.
+    webhook_allow_hosts: str = ""
+    # The webhook channel's own retry schedule (delays after each failed attempt), then dead letter.
+    webhook_retry_schedule: str = "5s,5m,30m,2h,5h,10h,14h,20h,24h"
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhook_max_per_second: float = Field(default=250.0, gt=0)
+    # How long a rotated-out webhook secret keeps signing beside the new one.
+    webhook_secret_overlap_hours: float = Field(default=24.0, ge=0)
+    # base64 AES key sealing webhook secrets in the store; unset: a key kept in the database (engine_keys).
+    secrets_key: SecretStr | None = None
+    # A provider (SMTP server, Twilio base URL) that failed transiently is skipped this long.
+    provider_cooldown_seconds: float = Field(default=30.0, ge=0)
+    # When the daily digest job folds the day's warnings into one e-mail per establishment (business time).
+    digest_job_time: str = "07:00"
 
     @field_validator("timezone")
     @classmethod
@@ -72,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}': lead days must be positive")
         return value
 
-    @field_validator("cipher_key")
+    @field_validator("cipher_key", "secrets_key")
     @classmethod
     def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
@@ -85,7 +103,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must decode to a 16, 24 or 32-byte AES key, not {size} bytes")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("expiry_job_time")
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @field_validator("expiry_job_time", "digest_job_time")
     @classmethod
     def _job_time(cls, value: str) -> str:
         try:
@@ -98,6 +122,11 @@ class Settings(BaseSettings):
     def expiry_time(self) -> time:
         """The business time of day of the daily passport-expiry run."""
         return time.fromisoformat(self.expiry_job_time)
+
+    @property
+    def digest_time(self) -> time:
+        """The business time of day of the daily digest run."""
+        return time.fromisoformat(self.digest_job_time)
 
     @property
     def zone(self) -> ZoneInfo:

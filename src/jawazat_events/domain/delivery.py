@@ -12,8 +12,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-# Outcomes of one attempt. "unknown" records a send a crashed worker may or may not have completed.
-OUTCOMES = ("sent", "retry", "failed", "dead_letter", "unknown")
+# Outcomes of one attempt. "unknown" records a send a crashed worker may or may not have completed;
+# "held" an SMS kept back by the establishment's quiet hours (nothing was sent; the alert stays pending).
+OUTCOMES = ("sent", "retry", "failed", "dead_letter", "unknown", "held")
 # Statuses of an alert (CONTRACT.md, "Alerts"); they only move forward.
 FINAL = ("delivered", "failed", "dead_letter")
 RANK = {"pending": 0, "retrying": 1, "sent": 2, "delivered": 3, "failed": 3, "dead_letter": 3}
@@ -27,6 +28,7 @@ def status_after(outcome: str) -> str:
         "unknown": "retrying",
         "failed": "failed",
         "dead_letter": "dead_letter",
+        "held": "pending",
     }[outcome]
 
 
@@ -54,6 +56,7 @@ class AlertDelivery(Aggregate):
         self.establishment = establishment
         self.channel = channel
         self.attempts = 0
+        self.holds = 0  # attempts that only held the message back (quiet hours): not failures
         self.status = "pending"
         self.provider_id: str | None = None
 
@@ -104,6 +107,7 @@ class AlertDelivery(Aggregate):
         next_attempt_at: datetime | None,
     ) -> None:
         self.attempts = attempt
+        self.holds += outcome == "held"
         self.status = status_after(outcome)
         if provider_id:
             self.provider_id = provider_id
