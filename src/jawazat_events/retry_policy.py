@@ -42,7 +42,9 @@ def describe(seconds: float) -> str:
         return f"{seconds:g} s"
     if seconds < 3600:
         return f"{seconds / 60:g} min"
-    return f"{seconds / 3600:g} h"
+    if seconds < 86400:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 class Decision(NamedTuple):
