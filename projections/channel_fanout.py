@@ -7,7 +7,8 @@ event's position (the channel settings versions), so a replay makes the same row
   (the subscription's own, else the establishment's; none once disabled), beside its SMS and e-mail;
 * **digest**: an e-mail to the establishment's default address of a type it folds into the daily digest
   becomes a `digest_items` row instead of an alert; the scheduler's digest job lists the open items in a
-  `Digest.Prepared` event, which makes ONE e-mail alert (id = the digest's id) and closes those items;
+  `Digest.Prepared` event, which makes ONE e-mail alert (its id derived from the digest's) and closes
+  those items;
 * **notices**: `Establishment.WebhookEndpointDisabled` makes an e-mail alert to the establishment's
   default address saying which endpoint was disabled and why.
 
@@ -126,7 +127,8 @@ def notice_rows(sql: Sql, item: Positioned) -> int:
             )
         payload = {"day": event.day.isoformat(), "items": event.items}
         row = (
-            digest,
+            # Not the digest's own id: the alert's AlertDelivery aggregate is keyed by the alert id.
+            notice_alert_id(event.unified_number, f"digest:{digest}"),
             item.position,
             f"digest:{event.unified_number}:{event.day.isoformat()}:{event.notification_type}",
             DIGEST_EVENT_TYPE,
