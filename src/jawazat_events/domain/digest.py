@@ -26,9 +26,7 @@ class Digest(Aggregate):
     """A day's warnings for one establishment, folded into one e-mail."""
 
     @staticmethod
-    def create_id(  # type: ignore[override]
-        unified_number: str, day: date, notification_type: str, **_: Any
-    ) -> UUID:
+    def create_id(unified_number: str, day: date, notification_type: str, **_: Any) -> UUID:
         return digest_id(unified_number, day, notification_type)
 
     class Prepared(Aggregate.Created):
