@@ -254,13 +254,20 @@ def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 def running_twilio(account_sid: str = TWILIO_ACCOUNT_SID) -> Iterator[FakeTwilio]:
     """A fake Twilio Messages API on 127.0.0.1; its base URL is `.url` (the product's twilio_api_base)."""
     state = FakeTwilio(url="", account_sid=account_sid)
-    server = ThreadingHTTPServer((LOOPBACK, 0), make_handler(state))
+    with serving(make_handler(state)) as base:
+        state.url = base
+        yield state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 with this handler; yields its base URL."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), handler)
     server.daemon_threads = True
-    state.url = f"http://{LOOPBACK}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://{LOOPBACK}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -343,13 +350,6 @@ def make_hook_handler(state: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 def running_receiver(path: str = "/hooks/jawazat") -> Iterator[WebhookReceiver]:
     """A webhook receiver on 127.0.0.1; `.url` is its endpoint (plain http: allow 127.0.0.1 for it)."""
     state = WebhookReceiver(url="")
-    server = ThreadingHTTPServer((LOOPBACK, 0), make_hook_handler(state))
-    server.daemon_threads = True
-    state.url = f"http://{LOOPBACK}:{server.server_address[1]}{path}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(make_hook_handler(state)) as base:
+        state.url = base + path
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

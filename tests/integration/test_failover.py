@@ -16,7 +16,6 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.ingest import parse_items
 from jawazat_events.projections.fanout import alert_id
 from jawazat_events.queries import list_alerts
-from jawazat_events.worker import Worker
 from tests.servers import (
     LOOPBACK,
     TWILIO_ACCOUNT_SID,
@@ -30,7 +29,7 @@ from tests.servers import (
     running_twilio,
     twilio_error,
 )
-from tests.support import RESIDENT, SPONSOR_A, crossing, registration
+from tests.support import RESIDENT, SPONSOR_A, crossing, registration, work_once
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning"
@@ -47,11 +46,7 @@ class World:
     def cross(self, event_id: str, minute: int) -> dict[str, dict[str, Any]]:
         item = crossing(event_id, f"2026-06-30T10:{minute:02d}:00+03:00", id_number=RESIDENT)
         assert [r.status for r, _ in self.container.ingestor.ingest(parse_items([item]))] == ["accepted"]
-        worker = Worker(self.container)
-        try:
-            worker.run_once()
-        finally:
-            worker.close()
+        work_once(self.container)
         found = list_alerts(self.container.read_models.db, establishment=SPONSOR_A)
         return {
             a["channel"]: a

@@ -17,7 +17,6 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.ingest import parse_items
 from jawazat_events.projections.fanout import alert_id
 from jawazat_events.queries import list_alerts
-from jawazat_events.worker import Worker
 from tests.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
@@ -28,7 +27,7 @@ from tests.servers import (
     running_smtp,
     running_twilio,
 )
-from tests.support import RESIDENT, SPONSOR_A, crossing, registration
+from tests.support import RESIDENT, SPONSOR_A, crossing, registration, work_once
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -57,11 +56,7 @@ class World:
         ] * len(items)
 
     def work(self) -> None:
-        worker = Worker(self.container)
-        try:
-            worker.run_once()
-        finally:
-            worker.close()
+        work_once(self.container)
 
     def alert(self, event_id: str, channel: str) -> dict[str, Any]:
         key = alert_id(event_id, SPONSOR_A, channel)

@@ -28,7 +28,6 @@ from jawazat_events.domain.identifiers import establishment_id
 from jawazat_events.ingest import parse_items
 from jawazat_events.projections.fanout import alert_id
 from jawazat_events.queries import list_alerts
-from jawazat_events.worker import Worker
 from tests.integration.test_api_support import bearer, problems
 from tests.servers import (
     HookReply,
@@ -38,7 +37,7 @@ from tests.servers import (
     running_receiver,
     running_smtp,
 )
-from tests.support import RESIDENT, SPONSOR_A, crossing, registration
+from tests.support import RESIDENT, SPONSOR_A, crossing, registration, work_once
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -73,11 +72,7 @@ class World:
         return alert_id(event_id, SPONSOR_A, "webhook")
 
     def work(self) -> None:
-        worker = Worker(self.container)
-        try:
-            worker.run_once()
-        finally:
-            worker.close()
+        work_once(self.container)
 
     def work_until(self, done: Callable[[], bool], timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
