@@ -12,6 +12,12 @@ ESTABLISHMENTS = "establishment_versions"
 PEOPLE = "people"
 ALERTS = "alerts"
 REQUESTS = "eservice_requests"
+# Channel settings (webhooks, quiet hours, digests) by position, beside the subscription index's versions.
+CHANNEL_SETTINGS = "channel_settings_versions"
+# Passport-expiry e-mails an establishment folds into its daily digest, until a digest lists them.
+DIGEST_ITEMS = "digest_items"
+# The engine's own keys (the webhook secrets' sealing key when none is configured); never rebuilt.
+ENGINE_KEYS = "engine_keys"
 HEARTBEATS = "worker_heartbeats"
 REBUILD_MARKERS = "jawazat_rebuilds"
 # The library's tracking table: named by us on PostgreSQL, the library's fixed name on SQLite.
