@@ -37,6 +37,16 @@ class World:
     def container(self) -> Container:
         return self.api.container
 
+    def webhook_and_quiet_hours(self) -> str:
+        """The establishment's webhook to the receiver and quiet hours holding now; its signing secret."""
+        answer = self.api.client.put(
+            "/v1/contacts",
+            json={"webhook_url": self.receiver.url, "quiet_hours": QUIET_NOW},
+            headers=self.establishment,
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["webhook_secret"])
+
     def alerts(self, establishment: str) -> list[dict[str, Any]]:
         found = list_alerts(self.container.read_models.db, establishment=establishment)
         return [a for a in found if a["notification_type"] == "request_status"]
@@ -58,13 +68,7 @@ def world(container: Container, tmp_path: Path) -> Iterator[World]:
 
 
 def test_an_establishments_request_reaches_its_webhook_and_its_quiet_hours_hold_the_sms(world: World) -> None:
-    answer = world.api.client.put(
-        "/v1/contacts",
-        json={"webhook_url": world.receiver.url, "quiet_hours": QUIET_NOW},
-        headers=world.establishment,
-    )
-    assert answer.status_code == 200, answer.text
-    secret = answer.json()["webhook_secret"]
+    secret = world.webhook_and_quiet_hours()
 
     opened = world.api.client.post("/v1/tickets", data=TICKET, headers=world.establishment)
     assert opened.status_code == 201, opened.text
@@ -88,12 +92,7 @@ def test_an_establishments_request_reaches_its_webhook_and_its_quiet_hours_hold_
 
 
 def test_an_individuals_request_has_no_webhook_and_is_never_held(world: World) -> None:
-    answer = world.api.client.put(
-        "/v1/contacts",
-        json={"webhook_url": world.receiver.url, "quiet_hours": QUIET_NOW},
-        headers=world.establishment,
-    )
-    assert answer.status_code == 200, answer.text
+    world.webhook_and_quiet_hours()
 
     opened = world.api.client.post("/v1/tickets", data=TICKET, headers=world.family.token(GUARDIAN))
     assert opened.status_code == 201, opened.text

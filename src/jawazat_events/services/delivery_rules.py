@@ -33,6 +33,19 @@ from jawazat_events.services.secretbox import UnsealError
 
 log = logging.getLogger(__name__)
 
+# A held attempt's detail starts with this, then the end of the quiet hours (ISO 8601, business time zone).
+HELD_UNTIL = "held until "
+
+
+def held_until(detail: str) -> datetime | None:
+    """When a held attempt's message goes out, read back from the detail `prepare` wrote; None otherwise."""
+    if not detail.startswith(HELD_UNTIL):
+        return None
+    try:
+        return datetime.fromisoformat(detail.removeprefix(HELD_UNTIL).split(" ", 1)[0])
+    except ValueError:
+        return None
+
 
 @dataclass(frozen=True)
 class Settled:
@@ -94,7 +107,7 @@ class DeliveryRules:
         if until is None:
             return None
         return DeliveryResult.held(
-            until, f"held until {until.isoformat()} (quiet hours {window}, {self.zone}; not an urgent type)"
+            until, f"{HELD_UNTIL}{until.isoformat()} (quiet hours {window}, {self.zone}; not an urgent type)"
         )
 
     def _webhook(
