@@ -3,14 +3,20 @@
 A read model is handed a batch of (domain event, notification id) in recording order and writes its rows
 and the tracking record of the batch's last event in ONE transaction (`ReadModel.process`, the one place
 where that happens), through the eventsourcing library's datastore and tracking recorder, so a crash can
-neither skip nor repeat an event. SQL is written once with `?` placeholders and translated for PostgreSQL.
+neither skip nor repeat an event. No single event stops a read model: a batch that fails for a reason of
+its own events is split in halves until the event(s) that cannot be applied are found, and those are
+parked (`projections/parking.py`) in the transaction that moves the position past them; a batch that
+fails for the database's reasons (`projections/failures.py`) is left to be retried whole. SQL is written
+once with `?` placeholders and translated for PostgreSQL.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -21,9 +27,16 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from jawazat_events import locks
 from jawazat_events.library_internals import insert_tracking
+from jawazat_events.projections import parking
+from jawazat_events.projections.failures import Failure, PositionMoved, classify
 from jawazat_events.projections.tables import SQLITE_TRACKING_TABLE, TRACKING_TABLE
 
+log = logging.getLogger(__name__)
+
 _PLACEHOLDER = re.compile(r"\?")
+# A lone event that fails is tried this many times in all before it is parked (KurrentDB's persistent
+# subscriptions likewise park a message only after its retries).
+PARK_AFTER_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,8 @@ class Sql:
 
     @property
     def rowcount(self) -> int:
-        return int(self.cursor.rowcount)
+        # The library's SQLite cursor wrapper does not pass `rowcount` on: ask the sqlite3 cursor inside.
+        return int(getattr(self.cursor, "sqlite_cursor", self.cursor).rowcount)
 
     def in_list(self, count: int) -> str:
         """`(?, ?, …)` for an IN clause of `count` values."""
@@ -114,6 +128,37 @@ class ReadModelDatabase:
                 cursor.execute("SET LOCAL jit = off", prepare=False)
             yield Sql(cursor, postgres=self.postgres)
 
+    def hold_positions(self, sql: Sql, expected: Mapping[str, int]) -> None:
+        """Lock these tracking records for the transaction and check each is still where the batch starts.
+
+        Raises `PositionMoved` when another process recorded a position meanwhile, so a batch is never
+        applied twice. Missing records are made at 0 first, so there is always a row to lock (PostgreSQL)
+        and the transaction holds the write lock before it reads (SQLite).
+        """
+        if not expected:
+            return
+        table = TRACKING_TABLE if self.postgres else SQLITE_TRACKING_TABLE
+        names = sorted(expected)  # one order for every worker: no deadlock between two of them
+        sql.executemany(
+            f"INSERT INTO {table} (application_name, notification_id) VALUES (?, 0) ON CONFLICT DO NOTHING",
+            [(name,) for name in names],
+        )
+        lock = " FOR UPDATE" if self.postgres else ""
+        found: dict[str, int] = {}
+        for row in sql.execute(
+            f"SELECT application_name, notification_id FROM {table} "
+            f"WHERE application_name IN {sql.in_list(len(names))} ORDER BY application_name{lock}",
+            names,
+        ).fetchall():
+            name = str(row["application_name"])
+            found[name] = max(found.get(name, 0), int(row["notification_id"]))
+        moved = {name: found.get(name, 0) for name in names if found.get(name, 0) != expected[name]}
+        if moved:
+            raise PositionMoved(
+                "another process moved "
+                + ", ".join(f"{name} to {at} (expected {expected[name]})" for name, at in moved.items())
+            )
+
     def record_tracking(self, sql: Sql, tracking: Tracking) -> None:
         """Write a tracking record inside the current read-model transaction (library's statement)."""
         insert_tracking(self.tracking, sql.cursor, tracking)
@@ -133,13 +178,19 @@ class ReadModelDatabase:
         self._with_create_lock(run)
 
     def drop(self, tables: Sequence[str], tracking_names: Sequence[str]) -> None:
-        """Drop read-model tables and forget the tracking positions (for a rebuild)."""
+        """Drop read-model tables and forget the tracking positions and parked events (for a rebuild)."""
         table = TRACKING_TABLE if self.postgres else SQLITE_TRACKING_TABLE
         with self.transaction() as sql:
             for name in tables:
                 sql.execute(f"DROP TABLE IF EXISTS {name}")
             for name in tracking_names:
                 sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (name,))
+            parking.forget(sql, tracking_names)
+
+
+# Checks, inside a batch's transaction, that this process still holds the partitions it writes (the
+# worker's claims on PostgreSQL); raises `ClaimLost` otherwise.
+Fence = Callable[[Sql, Collection[int]], None]
 
 
 class ReadModel:
@@ -156,6 +207,9 @@ class ReadModel:
     # Topics of the events this read model reads (empty: all); the store filters by topic.
     topics: ClassVar[tuple[str, ...]] = ()
     reads_from: ClassVar[tuple[str, ...]] = ()
+    # Whether a parked event can be applied later, out of order (`jawazat projections retry-parked`); a read
+    # model whose rows are versions by position says False, and is rebuilt after the fix instead.
+    retry_in_place: ClassVar[bool] = True
 
     def __init__(self, db: ReadModelDatabase, *, partitions: int = 1) -> None:
         self.db = db
@@ -194,25 +248,111 @@ class ReadModel:
         """Whether events of this topic concern this read model."""
         return not self.topics or topic in self.topics
 
-    def process(self, batch: Sequence[Positioned], *, positions: Mapping[int, int], upto: int) -> int:
+    def process(
+        self,
+        batch: Sequence[Positioned],
+        *,
+        positions: Mapping[int, int],
+        upto: int,
+        fence: Fence | None = None,
+    ) -> int:
         """Apply a batch for the partitions in `positions` (each from its own position) and record `upto`
         as their position, in ONE transaction. Returns how many records the batch created (alerts).
 
         This is the one place a batch meets its tracking record: a partition taken over from another worker
-        may already be past `upto` (the batch starts at the slowest partition): its position stays, and the
-        tracking upsert refuses to go back.
+        may already be past `upto` (the batch starts at the slowest partition): its position stays. Each
+        transaction first locks the partitions' tracking records and checks they are where the batch
+        starts (`PositionMoved` otherwise) and runs `fence` (`ClaimLost` when this worker lost a partition).
+        A batch failing for its events' sake is split until the culprits are parked; a transient failure is
+        raised, for the caller to retry the batch whole.
         """
         wanted = [
             item
             for item in batch
             if (k := self.partition_of(item.event)) in positions and item.position > positions[k]
         ]
-        with self.db.transaction() as sql:
-            created = self.apply_batch(sql, wanted)
-            for k, at in positions.items():
-                if at < upto:
-                    self.db.record_tracking(sql, Tracking(self.tracking_name(k), upto))
+        at = dict(positions)
+        try:
+            return self._commit(wanted, at, upto, fence)
+        except Exception as error:
+            if classify(error) is Failure.TRANSIENT:
+                raise
+            log.warning(
+                "%s: a batch of %d events up to position %d failed (%s: %s); isolating the event(s)",
+                self.name,
+                len(wanted),
+                upto,
+                type(error).__name__,
+                error,
+            )
+        return self._isolate(wanted, at, upto, fence)
+
+    def _isolate(self, items: list[Positioned], at: dict[int, int], upto: int, fence: Fence | None) -> int:
+        """Apply a failed batch in halves, in order, each half with its tracking record, until every
+        event that cannot be applied stands alone: it is parked, the others are applied exactly once."""
+        created = 0
+        segments = deque([items])
+        while segments:
+            segment = segments.popleft()
+            end = segment[-1].position if segments else upto
+            try:
+                created += self._commit(segment, at, end, fence)
+                continue
+            except Exception as error:
+                if classify(error) is Failure.TRANSIENT:
+                    raise
+                failure: BaseException = error
+            if len(segment) > 1:
+                half = len(segment) // 2
+                segments.extendleft([segment[half:], segment[:half]])
+                continue
+            created += self._retry_or_park(segment[0], at, end, fence, failure)
         return created
+
+    def _retry_or_park(
+        self, item: Positioned, at: dict[int, int], end: int, fence: Fence | None, failure: BaseException
+    ) -> int:
+        for _ in range(PARK_AFTER_TRIES - 1):
+            try:
+                return self._commit([item], at, end, fence)
+            except Exception as error:
+                if classify(error) is Failure.TRANSIENT:
+                    raise
+                failure = error
+        self._write(at, end, fence, lambda sql: parking.park(sql, model=self, item=item, error=failure))
+        log.error(
+            "%s: parked the event at position %d (%s) after %d tries: %s: %s",
+            self.name,
+            item.position,
+            parking.event_type_of(item),
+            PARK_AFTER_TRIES,
+            type(failure).__name__,
+            failure,
+        )
+        return 0
+
+    def _commit(self, items: Sequence[Positioned], at: dict[int, int], end: int, fence: Fence | None) -> int:
+        created = 0
+
+        def apply(sql: Sql) -> None:
+            nonlocal created
+            created = self.apply_batch(sql, items)
+
+        self._write(at, end, fence, apply)
+        return created
+
+    def _write(self, at: dict[int, int], end: int, fence: Fence | None, body: Callable[[Sql], None]) -> None:
+        """One transaction: hold the positions of the partitions behind `end`, check the fence, run the
+        body, record `end` for them; then remember their new position."""
+        behind = {k: p for k, p in at.items() if p < end}
+        with self.db.transaction() as sql:
+            self.db.hold_positions(sql, {self.tracking_name(k): p for k, p in behind.items()})
+            if fence is not None and behind:
+                fence(sql, behind.keys())
+            body(sql)
+            for k in behind:
+                self.db.record_tracking(sql, Tracking(self.tracking_name(k), end))
+        at.update(dict.fromkeys(behind, end))
 
     def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
         """Apply a batch's events inside the batch's transaction; returns the records created.

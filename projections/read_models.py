@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jawazat_events.projections import parking
 from jawazat_events.projections.base import ReadModel, ReadModelDatabase
 from jawazat_events.projections.fanout import AlertFanout
 from jawazat_events.projections.people import PeopleView
@@ -26,7 +27,7 @@ class ReadModels:
 
     @classmethod
     def create(cls, db: ReadModelDatabase, *, fanout_partitions: int) -> ReadModels:
-        """The read models over `db`, their tables made if missing."""
+        """The read models over `db`, their tables (and the parked events' table) made if missing."""
         models = cls(
             db=db,
             index=SubscriptionIndex(db),
@@ -37,6 +38,7 @@ class ReadModels:
         )
         for model in models.all():
             model.create_tables()
+        db.create(parking.schema())
         return models
 
     def all(self) -> list[ReadModel]:

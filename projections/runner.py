@@ -4,8 +4,13 @@ the API's read-your-writes, the expiry job's catch-up and the rebuild.
 The library's `ProjectionRunner` processes one event per transaction; fan-out must keep up with ingest,
 so a follower reads up to `batch_size` notifications (filtered by its read models' topics in the store),
 decodes them once with the application's mapper, and hands each read model its share through
-`ReadModel.process`, which commits the rows and the tracking record of the batch in one transaction. The
-SQLite recorder has no `subscribe()`, so following is polling.
+`ReadModel.process`, which commits the rows and the tracking record of the batch in one transaction
+(parking what cannot be applied, fencing with the worker's claims).
+
+A follower only steps when called: it has no loop and no wake-up of its own. The worker calls `drain()`
+on each pass and polls between passes (`Worker.run_forever`'s idle wait); nothing here LISTENs for the
+store's NOTIFY. A caller that learns of new events sooner (a LISTEN connection, a delivery loop of its
+own) just calls `step()`/`drain()` again.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError, Notification
 
-from jawazat_events.projections.base import Positioned, ReadModel
+from jawazat_events.projections.base import Fence, Positioned, ReadModel
+from jawazat_events.projections.failures import PositionMoved
 from jawazat_events.services.application import JawazatApplication
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class Follower:
     """Follows the sequence for one or more read models (all their partitions, or the ones named).
 
     With several read models, each batch is read and decoded once and handed to each in the order given.
+    `fence` is checked in each batch's transaction (the worker's claims); `ClaimLost` leaves `step()`.
     """
 
     def __init__(
@@ -47,6 +54,7 @@ class Follower:
         *models: ReadModel,
         batch_size: int = 1000,
         partitions: Sequence[int] | None = None,
+        fence: Fence | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -54,6 +62,7 @@ class Follower:
         self.models = models
         self.batch_size = batch_size
         self.partitions = list(partitions) if partitions is not None else None
+        self.fence = fence
         topics = [frozenset(model.topics) for model in models]
         # One filter for all: the union of their topics, unless one reads every event.
         self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
@@ -93,7 +102,13 @@ class Follower:
             behind = {k: p for k, p in by_partition.items() if p < upto}
             if behind:
                 mine = [item for item in batch if model.reads(item.topic)]
-                created += model.process(mine, positions=behind, upto=upto)
+                try:
+                    created += model.process(mine, positions=behind, upto=upto, fence=self.fence)
+                except PositionMoved as moved:
+                    # Another process applied this stretch (the API's read-your-writes beside a worker):
+                    # nothing of ours was written; the next step starts from the positions as they are now.
+                    log.info("%s: %s; reading the positions again", model.name, moved)
+                    return StepResult(read=0, alerts=created, advanced=True)
         return StepResult(read=len(batch), alerts=created, advanced=True, upto=upto)
 
     def drain(self, *, head: int | None = None, stop_flag: threading.Event | None = None) -> StepResult:
@@ -106,7 +121,7 @@ class Follower:
                 break
             total.read += result.read
             total.alerts += result.alerts
-            total.upto = result.upto
+            total.upto = result.upto or total.upto
         return total
 
 

@@ -42,6 +42,8 @@ class SubscriptionIndex(ReadModel):
 
     name = "subscription_index"
     tables = (ESTABLISHMENTS, SUBSCRIPTIONS, CHANNEL_SETTINGS)
+    # Versions are chained by position: an old event applied late would cut the chain in the wrong place.
+    retry_in_place = False
     topics = CHANNEL_TOPICS + tuple(
         get_topic(cls)
         for cls in (

@@ -20,6 +20,7 @@ DIGEST_ITEMS = "digest_items"
 ENGINE_KEYS = "engine_keys"
 HEARTBEATS = "worker_heartbeats"
 REBUILD_MARKERS = "jawazat_rebuilds"
+PARKED = "parked_events"
 # The library's tracking table: named by us on PostgreSQL, the library's fixed name on SQLite.
 TRACKING_TABLE = "jawazat_tracking"
 SQLITE_TRACKING_TABLE = "tracking"

@@ -2,23 +2,29 @@
 
 `api_base` replaces the Messages API's base URL (`https://api.twilio.com`) on the client's `api` domain,
 which is where twilio builds every Messages URL from (`Domain.absolute_url`); tests point it at loopback.
+A `Retry-After` on Twilio's reply (429, 503) is kept for the send that got it and honoured by the retry
+policy: twilio's exceptions carry no headers, so the HTTP client notes it for the current task.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from contextvars import ContextVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp  # twilio's async HTTP client is built on it; its errors are transport failures
 from twilio.base import values
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
+from jawazat_events.domain.delivery import AttemptOutcome
 from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.gsm import GSM7_LIMIT
 from jawazat_events.subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.retry_after import parse_retry_after
 
 # Twilio error codes that no retry can fix (https://www.twilio.com/docs/api/errors).
 PERMANENT_ERROR_CODES: dict[int, str] = {
@@ -46,6 +52,20 @@ def classify_twilio_error(status: int, code: int | None, message: str) -> Delive
     return DeliveryResult.retry(detail)
 
 
+# The `Retry-After` of the reply the current task received last (each send runs in a task of its own).
+_retry_after: ContextVar[float | None] = ContextVar("twilio_retry_after", default=None)
+
+
+class _RetryAfterHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
+    """twilio's async HTTP client, noting each reply's `Retry-After` for the task that sent the request."""
+
+    async def request(self, *args: Any, **kwargs: Any) -> Response:
+        response: Response = await super().request(*args, **kwargs)
+        headers = response.headers
+        _retry_after.set(parse_retry_after(headers.get("Retry-After") if headers is not None else None))
+        return response
+
+
 def _check_api_base(api_base: str) -> str:
     parts = urlsplit(api_base)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -53,6 +73,14 @@ def _check_api_base(api_base: str) -> str:
             f"the Twilio API base must be an http(s) URL like https://api.twilio.com, not '{api_base}'"
         )
     return api_base.rstrip("/")
+
+
+def _honouring(result: DeliveryResult) -> DeliveryResult:
+    """A retry carrying the `Retry-After` Twilio sent with it, if any."""
+    after = _retry_after.get()
+    if result.outcome != AttemptOutcome.RETRY or after is None:
+        return result
+    return DeliveryResult.retry(f"{result.detail} (Retry-After {after:g} s)", retry_after=after)
 
 
 class SmsChannel:
@@ -85,13 +113,13 @@ class SmsChannel:
         self._limiter = RateLimiter(self.max_per_second)
         # aiohttp sessions belong to one event loop, so the client is made on first use in that loop.
         self._client: Client | None = None
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: _RetryAfterHttpClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _twilio(self) -> Client:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._http = AsyncTwilioHttpClient(timeout=self.timeout)
+            self._http = _RetryAfterHttpClient(timeout=self.timeout)
             client = Client(self.account_sid, self._auth_token, http_client=self._http)
             if self.api_base is not None:
                 client.api.base_url = self.api_base
@@ -107,6 +135,7 @@ class SmsChannel:
             return DeliveryResult.failed(f"the SMS channel cannot send a {message.channel} message")
         await self._limiter.acquire()
         client = self._twilio()
+        _retry_after.set(None)
         try:
             async with asyncio.timeout(self.timeout):
                 created = await client.api.v2010.accounts(self.account_sid).messages.create_async(
@@ -116,9 +145,9 @@ class SmsChannel:
                     status_callback=self.status_callback or values.unset,
                 )
         except TwilioRestException as error:
-            return classify_twilio_error(error.status, error.code, str(error.msg))
+            return _honouring(classify_twilio_error(error.status, error.code, str(error.msg)))
         except TwilioServiceException as error:
-            return classify_twilio_error(error.status, error.code, error.detail or error.title)
+            return _honouring(classify_twilio_error(error.status, error.code, error.detail or error.title))
         except TimeoutError:
             return DeliveryResult.retry(f"Twilio did not answer within {self.timeout:g} s")
         except (aiohttp.ClientError, OSError) as error:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from jawazat_events.domain.identifiers import mask_id_number
 from jawazat_events.services.channels import ENDPOINT_GONE, DeliveryResult, OutgoingMessage
 from jawazat_events.services.ports import QueuedAlert
 from jawazat_events.subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.retry_after import parse_retry_after
 from jawazat_events.subscribers.ssrf import GuardedResolver, UnsafeUrl, WebhookAddressPolicy
 
 PAYLOAD_TYPE = "jawazat.alert"
@@ -73,22 +73,6 @@ class WebhookBodies:
 def signature_header(secrets: tuple[str, ...], msg_id: str, timestamp: datetime, body: str) -> str:
     """`webhook-signature`: one `v1,…` signature per secret, space-separated."""
     return " ".join(Webhook(secret).sign(msg_id=msg_id, timestamp=timestamp, data=body) for secret in secrets)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """`Retry-After` as seconds from now (delta-seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, moment.timestamp() - now)
 
 
 class WebhookChannel:
@@ -159,7 +143,9 @@ class WebhookChannel:
             ) as response:
                 await response.content.read(MAX_RESPONSE_BYTES)
                 status = response.status
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
+                retry_after = parse_retry_after(
+                    response.headers.get("Retry-After"), now=datetime.fromtimestamp(self._wall_clock(), UTC)
+                )
         except UnsafeUrl as error:
             return DeliveryResult.failed(f"refused by the SSRF guard: {_plain(error)}")
         except TimeoutError:

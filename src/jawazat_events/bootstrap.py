@@ -344,6 +344,19 @@ class Container:
             catch_up_batch_size=self.settings.projection_batch_size,
         )
 
+    def repair_connections(self) -> None:
+        """After a failure: the store's pool checks every idle connection now and replaces the dead ones
+        (a PostgreSQL restart kills them all), so the next attempt does not meet them one by one."""
+        if self.database.backend != "postgres" or "app" not in self.__dict__:
+            return
+        from eventsourcing.postgres import PostgresDatastore
+
+        from jawazat_events.library_internals import datastore_of
+
+        datastore = datastore_of(self.app)
+        if isinstance(datastore, PostgresDatastore):
+            datastore.pool.check()
+
     # --- e-services (docs/eservices.md) ------------------------------------------------------------
 
     @cached_property

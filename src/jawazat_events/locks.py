@@ -8,7 +8,7 @@ named pairs are equal and that the classes are distinct.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import IntEnum
 from typing import Any, NamedTuple
@@ -93,3 +93,22 @@ def try_lock(conn: Any, lock: AdvisoryLock) -> bool:
 def unlock(conn: Any, lock: AdvisoryLock) -> None:
     """Release a session advisory lock held on this connection."""
     conn.execute("SELECT pg_advisory_unlock(%s, %s)", tuple(lock))
+
+
+def held_by(cursor: Any, pid: int, wanted: Iterable[AdvisoryLock]) -> set[AdvisoryLock]:
+    """Which of `wanted` the server session `pid` holds now, read from `pg_locks` on any connection.
+
+    A two-key advisory lock shows in `pg_locks` as classid = the class, objid = the key, objsubid = 2.
+    `cursor` is a psycopg connection or cursor (tuple or dict rows).
+    """
+    wanted = set(wanted)
+    if not wanted:
+        return set()
+    rows = cursor.execute(
+        "SELECT classid::bigint AS lock_class, objid::bigint AS lock_key FROM pg_locks "
+        "WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND pid = %s",
+        (pid,),
+        prepare=False,
+    ).fetchall()
+    pairs = {AdvisoryLock(*(row.values() if isinstance(row, Mapping) else row)) for row in rows}
+    return wanted & pairs

@@ -27,7 +27,7 @@ from apscheduler.util import undefined
 
 from jawazat_events import locks
 from jawazat_events.bootstrap import Container
-from jawazat_events.projections.runner import Follower
+from jawazat_events.projections.lag import projection_lags
 from jawazat_events.store import DatabaseUrl
 
 log = logging.getLogger(__name__)
@@ -122,25 +122,33 @@ def retry_deliveries(container: Container) -> str:
 
 
 def projection_lag(container: Container, *, threshold: int | None = None) -> str:
-    """Log a warning for each projection more than `threshold` positions behind the store's head."""
+    """Log a warning for each projection more than `threshold` positions behind the store's head, and for
+    each projection that parked events (they wait for an operator: `jawazat projections parked`)."""
     limit = container.settings.projection_lag_warning if threshold is None else threshold
-    app = container.app
-    head = app.recorder.max_notification_id() or 0
-    lags: dict[str, int] = {}
-    for projection in container.read_models.all():
-        lag = Follower(app, projection).lag(head)
-        lags[projection.name] = lag
-        if lag > limit:
+    head = container.app.recorder.max_notification_id() or 0
+    lags = projection_lags(container.read_models.all(), head)
+    for projection in lags:
+        if projection.lag > limit:
             log.warning(
                 "projection %s is %d events behind the store head %d (warning above %d): "
                 "is a worker running?",
-                projection.name,
-                lag,
+                projection.projection,
+                projection.lag,
                 head,
                 limit,
             )
-    behind = ", ".join(f"{name} {lag:,}" for name, lag in lags.items())
-    return f"projection_lag: store head {head:,}; behind: {behind} (warning above {limit:,})"
+        if projection.parked:
+            log.warning(
+                "projection %s has parked %d event(s) it could not apply: see `jawazat projections parked`, "
+                "fix the cause, then `jawazat projections retry-parked`",
+                projection.projection,
+                projection.parked,
+            )
+    behind = ", ".join(f"{p.projection} {p.lag:,}" for p in lags)
+    parked = ", ".join(f"{p.projection} {p.parked:,}" for p in lags if p.parked) or "none"
+    return (
+        f"projection_lag: store head {head:,}; behind: {behind} (warning above {limit:,}); parked: {parked}"
+    )
 
 
 def digests(container: Container, *, today: date | None = None) -> str:

@@ -105,6 +105,10 @@ class DatabaseUrl:
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+            # No pre-ping: psycopg_pool 3.3 sleeps 1 s, 2 s, 4 s… between dead connections it checks, so
+            # after a server restart the first request would time out; a transaction that meets a dead
+            # connection fails at once instead (the pool then drops it), and the worker has the pool
+            # check every idle connection in one go before it retries (`Container.repair_connections`).
             "APPLICATION_RECORDER_TOPIC": "jawazat_events.store:PostgresEventStoreRecorder",
         }
 

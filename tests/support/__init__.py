@@ -12,7 +12,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +177,13 @@ def jawazat_command() -> list[str]:
 
 
 def run_jawazat(
-    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 120
+    *args: str,
+    env: dict[str, str],
+    stdin: str | None = None,
+    timeout: float = 120,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `jawazat ARGS…` as a user would, capturing its output."""
+    """Run `jawazat ARGS…` as a user would, capturing its output (`preexec_fn`: e.g. a resource limit)."""
     return subprocess.run(
         [*jawazat_command(), *args],
         input=stdin,
@@ -188,4 +192,5 @@ def run_jawazat(
         env=env,
         timeout=timeout,
         check=False,
+        preexec_fn=preexec_fn,
     )

@@ -233,6 +233,14 @@ def transfer_item(event_id: str, id_number: str, occurred_at: str, to_sponsor: s
     }
 
 
+def expect_events(ref: ReferenceModel, items: Iterable[dict[str, Any]]) -> None:
+    """Tell the model about accepted feed items of alerting types, in recording order."""
+    for item in items:
+        ref.event(
+            item["event_id"], item["type"], item["id_number"], datetime.fromisoformat(item["occurred_at"])
+        )
+
+
 def feed(container: Container, *items: dict[str, Any]) -> list[str]:
     """Ingest items as feed lines; each line's status, with the reason when rejected."""
     lines = [json.dumps(item, ensure_ascii=False) for item in items]

@@ -120,10 +120,13 @@ class LoopbackSmtp:
 
 
 @contextmanager
-def running_smtp(handler: RecordingHandler | None = None) -> Iterator[LoopbackSmtp]:
-    """An aiosmtpd server on 127.0.0.1 with this handler (a fresh RecordingHandler by default)."""
+def running_smtp(
+    handler: RecordingHandler | None = None, *, port: int | None = None
+) -> Iterator[LoopbackSmtp]:
+    """An aiosmtpd server on 127.0.0.1 with this handler (a fresh RecordingHandler by default), on `port`
+    (a free one by default: a test that starts the server late gives the port it announced)."""
     handler = handler if handler is not None else RecordingHandler()
-    port = free_port()
+    port = port if port is not None else free_port()
     controller = Controller(handler, hostname=LOOPBACK, port=port)
     controller.start()
     try:
@@ -146,11 +149,13 @@ def messages_path(account_sid: str = TWILIO_ACCOUNT_SID) -> str:
 
 @dataclass
 class Reply:
-    """One scripted answer of the fake Twilio; `delay` holds it back, `body` None means Twilio's 201."""
+    """One scripted answer of the fake Twilio; `delay` holds it back, `body` None means Twilio's 201;
+    `headers` are sent with it (e.g. `Retry-After`)."""
 
     status: int = 201
     body: dict[str, Any] | None = None
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def twilio_error(status: int, code: int, message: str) -> Reply:
@@ -243,6 +248,8 @@ def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
             except OSError:

@@ -74,8 +74,9 @@ def test_email_and_sms_keep_the_exponential_back_off() -> None:
     first = policies.for_channel("email").decide(
         failures=1, age=timedelta(0), now=NOW, reason="421", retry_after=None
     )
+    # A Retry-After below the step does not shorten it (a longer one would lengthen it: test_failures).
     third = policies.for_channel("sms").decide(
-        failures=3, age=timedelta(0), now=NOW, reason="503", retry_after=999
+        failures=3, age=timedelta(0), now=NOW, reason="503", retry_after=60
     )
     eighth = policy.decide(failures=8, age=timedelta(0), now=NOW, reason="503", retry_after=None)
     old = policy.decide(failures=2, age=timedelta(days=3, seconds=1), now=NOW, reason="x", retry_after=None)

@@ -87,9 +87,9 @@ def test_what_a_status_means(status: int, outcome: str) -> None:
     [("120", 120.0), (None, None), ("", None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 60.0)],
 )
 def test_retry_after_in_seconds_or_as_a_date(value: str | None, seconds: float | None) -> None:
-    now = datetime(2015, 10, 21, 7, 27, tzinfo=UTC).timestamp()
+    now = datetime(2015, 10, 21, 7, 27, tzinfo=UTC)
 
-    assert parse_retry_after(value, now) == seconds
+    assert parse_retry_after(value, now=now) == seconds
 
 
 def test_a_sealed_secret_opens_only_with_its_key_and_owner() -> None:

@@ -1,8 +1,8 @@
 """The API's Prometheus metrics: this process's counters and histograms, and store figures read at scrape.
 
 Counters and histograms live in one registry of this module (no I/O: creating them only allocates).
-Store-wide figures (alerts by channel and status, projection lag) are read from the read models when
-`/metrics` is scraped, so they are true whichever process did the work.
+Store-wide figures (alerts by channel and status, projection lag, parked events) are read from the read
+models when `/metrics` is scraped, so they are true whichever process did the work.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from jawazat_events.bootstrap import Container
+from jawazat_events.projections.lag import projection_lags
 from jawazat_events.projections.tables import ALERTS
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
 
 
 class StoreCollector(Collector):
-    """Figures read from the store at scrape time: alerts by channel and status, projection lag."""
+    """Figures read from the store at scrape time: alerts by channel and status, projection lag, parked."""
 
     def __init__(self, container: Container) -> None:
         self.container = container
@@ -82,7 +83,7 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("jawazat_store_up", "1 when the store answered this scrape's queries.")
         try:
-            alerts, lag, head = self._read()
+            figures = self._read()
         except Exception as error:  # the scrape must still answer, saying the store did not
             log.warning("metrics: store did not answer: %s", type(error).__name__)
             up.add_metric([], 0)
@@ -90,11 +91,9 @@ class StoreCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        yield alerts
-        yield lag
-        yield head
+        yield from figures
 
-    def _read(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    def _read(self) -> list[GaugeMetricFamily]:
 
         container = self.container
         models = container.read_models
@@ -113,12 +112,17 @@ class StoreCollector(Collector):
             "Positions between the store's head and each projection (the slowest partition for fan-out).",
             labels=["projection"],
         )
-        for projection in models.all():
-            positions = [models.db.position(name) for name in projection.tracking_names()]
-            lag.add_metric([projection.name], float(max(0, head - min(positions))) if positions else 0.0)
+        parked = GaugeMetricFamily(
+            "jawazat_parked_events",
+            "Events a projection could not apply and set aside (`jawazat projections parked`).",
+            labels=["projection"],
+        )
+        for projection in projection_lags(models.all(), head):
+            lag.add_metric([projection.projection], float(projection.lag))
+            parked.add_metric([projection.projection], float(projection.parked))
         head_metric = GaugeMetricFamily("jawazat_store_head_position", "The store's last position.")
         head_metric.add_metric([], float(head))
-        return alerts, lag, head_metric
+        return [alerts, lag, parked, head_metric]
 
 
 def render_process() -> bytes:

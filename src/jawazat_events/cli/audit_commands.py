@@ -120,13 +120,40 @@ def timeline(
 ) -> None:
     """Every event of a person (business-time order), the alerts they caused, and sponsorships."""
 
+    from jawazat_events.projections.parking import parked_events
+
     moment = parse_time(at, "--at") if at else None
     with container() as wired:
         document = wired.audit.person_timeline(id_number, moment)
+        parked = parked_events(wired.read_models.db, id_number=id_number)
     if as_json:
         _print_json(document)
+        if parked:  # the contract's JSON stays as it is; the note goes beside it
+            err.print(_parked_sentence(len(parked), f"of {id_number}"), markup=False)
         return
     _print_timeline(document)
+    if parked:
+        table = Table(title="Parked by projections (not applied to their views)", title_justify="left")
+        for column in ("position", "projection", "event id", "type", "error", "parked at"):
+            table.add_column(column)
+        for event in parked:
+            table.add_row(
+                str(event.position),
+                event.projection,
+                event.event_id or "",
+                event.event_type,
+                f"{event.error_class}: {event.error_message}",
+                _short(event.parked_at),
+            )
+        out.print(table)
+        out.print(_parked_sentence(len(parked), f"of {id_number}"), markup=False)
+
+
+def _parked_sentence(count: int, whose: str) -> str:
+    return (
+        f"note: {count:,} event(s) {whose} are parked by projections: recorded in the store but not applied "
+        "to every view (alerts may be missing); `jawazat projections parked` lists them"
+    )
 
 
 def _short(moment: str | None) -> str:
@@ -281,9 +308,13 @@ def verify(
         anchors = [parse_anchor(a) for a in anchor or ()]
     except ValueError as error:
         raise fail(f"error: {error}", EXIT_USAGE) from None
+    from jawazat_events.library_internals import datastore_of
+    from jawazat_events.projections.lag import parked_in_store
+
     # The chain covers the stored (encrypted) bytes: no key needed, and nothing is written.
     with container(check_keys=False) as wired, _bar("verify", err.is_terminal) as progress:
         report = walk(recorder_of(wired.app), anchors=anchors, progress=progress)
+        parked = parked_in_store(datastore_of(wired.app))
     if report.finding is not None:
         raise fail(f"verify: the record was altered: {report.finding.sentence()}", EXIT_REJECTED)
     if report.head_position is None:
@@ -295,6 +326,8 @@ def verify(
         markup=False,
     )
     out.print(f"latest link: {report.head_position}:{report.head_link.hex()}", markup=False)
+    if parked:
+        out.print(_parked_sentence(parked, "of the store"), markup=False)
 
 
 @audit_app.command("new-key")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import IO, Annotated
 
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from jawazat_events.cli.root import (
@@ -59,6 +60,16 @@ def ingest(
                 report.add(result, event_type)
     except UnicodeDecodeError as error:
         raise fail(f"error: {file} is not UTF-8 text: {error.reason}", EXIT_USAGE) from None
+    except PersistenceError as error:
+        # The store went away mid-run (a restart, a lost connection): batches are all-or-nothing, so what
+        # was stored stays stored; the counts so far, then one sentence on what to do.
+        _print_report(report, as_json=as_json)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise fail(
+            f"error: the event store failed after {report.total:,} lines ({first}); nothing is half-written: "
+            "run the same command again, lines already stored count as duplicate",
+            EXIT_USAGE,
+        ) from None
     finally:
         if handle is not sys.stdin:
             handle.close()

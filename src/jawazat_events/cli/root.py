@@ -82,6 +82,7 @@ def main() -> None:
         eservice_commands,
         establishment_commands,
         feed_commands,
+        projection_commands,
         scheduler_commands,
         user_commands,
         worker_commands,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -24,6 +26,10 @@ def worker(
     """Run the projections and delivery; follow new events until SIGTERM/SIGINT unless --once."""
     from jawazat_events.worker import Worker
 
+    # Warnings on stderr with their time: lost connections, failed passes and their recovery, parked events.
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     stop = threading.Event()
     with container() as wired:
         runner = Worker(wired, stop=stop)
@@ -40,7 +46,7 @@ def worker(
                 )
                 return
             for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+                signal.signal(sig, lambda *_: runner.request_stop())
             err.print("worker: following new events (Ctrl-C to stop)")
             runner.run_forever()
             err.print("worker: stopped")

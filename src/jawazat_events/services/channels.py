@@ -49,7 +49,7 @@ class DeliveryResult:
     outcome: AttemptOutcome  # sent, retry or failed; held (quiet hours)
     detail: str
     provider_id: str | None = None
-    retry_after: float | None = None  # seconds the provider asked us to wait (Retry-After)
+    retry_after: float | None = None  # seconds the provider asked us to wait (`Retry-After`), for a retry
     hold_until: datetime | None = None  # for `held`
     signal: str | None = None  # e.g. ENDPOINT_GONE
 

@@ -1,11 +1,12 @@
 """When a failed delivery is tried again, per channel, and when to give up (pure: no I/O).
 
 E-mail and SMS keep the product's exponential back-off (`JAWAZAT_RETRY_BASE_SECONDS`, doubling, ±25 %
-jitter drawn from an injectable `random.Random`, dead letter after `JAWAZAT_MAX_ATTEMPTS` or three days).
-Webhooks follow a published schedule (`JAWAZAT_WEBHOOK_RETRY_SCHEDULE`, after the Standard Webhooks
-guidance: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), honouring a receiver's `Retry-After`, and
-dead-letter after the last delay. `RetryPolicies` holds each channel's policy; delivery asks it for the
-alert's channel.
+jitter drawn from an injectable `random.Random`, dead letter after `JAWAZAT_MAX_ATTEMPTS` or three days),
+never sooner than a provider's `Retry-After` (Twilio's 429/503; at most an hour). Webhooks follow a
+published schedule (`JAWAZAT_WEBHOOK_RETRY_SCHEDULE`, after the Standard Webhooks guidance: 5 s, 5 min,
+30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), a receiver's `Retry-After` replacing the step's delay (at most
+the longest delay), and dead-letter after the last delay. `RetryPolicies` holds each channel's policy;
+delivery asks it for the alert's channel.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import NamedTuple, Protocol
 from jawazat_events.domain.delivery import AttemptOutcome
 
 MAX_AGE = timedelta(days=3)
+# The longest `Retry-After` a provider can impose on one e-mail's or SMS's next attempt.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 
@@ -72,7 +75,8 @@ class RetryPolicy(Protocol):
 @dataclass
 class ExponentialBackoff:
     """Back-off from `base_seconds`, doubling per failure, ±25 % jitter; dead-lettered after `max_attempts`
-    attempts or `max_age`. The jitter comes from `rng`: seed it to make a test's delays repeatable."""
+    attempts or `max_age`. A provider's `Retry-After` (up to an hour) is honoured: the next attempt is never
+    sooner. The jitter comes from `rng`: seed it to make a test's delays repeatable."""
 
     base_seconds: float
     max_attempts: int
@@ -91,6 +95,9 @@ class ExponentialBackoff:
                 AttemptOutcome.DEAD_LETTER, f"gave up after {age.days} days; last: {reason}", None
             )
         delay = self.base_seconds * (2 ** (failures - 1)) * self.rng.uniform(0.75, 1.25)
+        if retry_after is not None and retry_after > delay:
+            delay = min(retry_after, MAX_RETRY_AFTER_SECONDS)
+            reason = f"{reason}; next attempt after {delay:g} s, as Retry-After asks"
         return Decision(AttemptOutcome.RETRY, reason, now + timedelta(seconds=delay))
 
 

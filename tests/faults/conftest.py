@@ -1,0 +1,28 @@
+"""The fault suite (issue 10): PostgreSQL restarts in a private cluster, channels down and slow, an outbox
+that cannot be written, and a soak with workers killed at random. Each scenario checks the store and the
+alerts against the reference model and records its figures (`tests/support/figures.py`), printed in a
+summary section at the end of the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import PrivateCluster, private_cluster
+from tests.support.figures import FIGURES, line
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    """A private PostgreSQL cluster for this module's scenarios: theirs to restart."""
+    with private_cluster() as running:
+        yield running
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("jawazat fault suite figures")
+        for scenario, figures in FIGURES:
+            terminalreporter.write_line(line(scenario, figures))
