@@ -18,6 +18,7 @@ REGISTRY: dict[str, str] = {
     "memory-ingest": "bench.memory",
     "fanout": "bench.fanout",
     "latency": "bench.latency",
+    "latency-webhook": "bench.latency_webhook",
     "replay": "bench.replay",
     "expiry": "bench.expiry",
     "api": "bench.api",

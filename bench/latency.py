@@ -1,4 +1,6 @@
-"""`latency`: from an event's acknowledgement to its e-mail's arrival at an SMTP server on loopback.
+"""`latency`: from an event's acknowledgement to its e-mail's arrival at an SMTP server on loopback (or,
+with `--channel webhook`, its webhook's arrival at an HTTP receiver on loopback; `--channel both` measures
+the e-mail figure and then the webhook figure in the same run, the e-mail one being the baseline).
 
 Per round (each in its own throw-away PostgreSQL database):
   1. seed through the product's services (not timed): `--people` people, one establishment subscribed to
@@ -21,6 +23,7 @@ its alert failed, dead-lettered, or marked sent).
 
     python -m bench.latency [--rate 200] [--seconds 60] [--interval 0.05] [--people 2000] [--drain 60]
     python -m bench.latency --quick [--email-rate 1000]   # small sizes; what-if: e-mail rate limit raised
+    python -m bench.latency --channel both                # e-mail, then webhooks (latency-webhook)
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ QUICK = {"rate": 20.0, "seconds": 10.0, "people": 200, "drain": 30.0, "rounds": 
 SPONSOR = "7001234567"
 RECIPIENT = "ops@bench.example"
 TARGET_P99_MS = 500.0
+LOOPBACK_HOST = "127.0.0.1"
 STARTUP_SECONDS = 60.0
 
 
@@ -68,6 +72,12 @@ def build_parser(quick: bool = False) -> argparse.ArgumentParser:
         choices=("auto", "http", "library"),
         default="auto",
         help="how events enter: POST /v1/events, the library's ingest call, or http when the API exists",
+    )
+    parser.add_argument(
+        "--channel",
+        choices=("email", "webhook", "both"),
+        default="email",
+        help="what the establishment receives: e-mail (SMTP), webhooks (HTTP receiver), or both in turn",
     )
     parser.add_argument(
         "--email-rate",
@@ -93,17 +103,24 @@ def people_numbers(count: int) -> list[str]:
     return [luhn_complete(f"2{serial:08d}") for serial in range(1, count + 1)]
 
 
-def seed(url: str, people: int) -> Seeded:
-    """One establishment subscribed by e-mail to `people` people, and a source token."""
+def seed(url: str, people: int, webhook_url: str | None = None) -> Seeded:
+    """One establishment subscribed to `people` people, by e-mail only (or by webhook only when
+    `webhook_url` is given), and a source token."""
     from jawazat_events.bootstrap import bootstrap
     from jawazat_events.services.ingest import parse_items
 
-    container = bootstrap(database_url=url)
+    container = bootstrap(database_url=url, webhook_allow_hosts=LOOPBACK_HOST)
     try:
         _ = container.read_models  # tables made before the worker starts
         container.establishments.register(
-            unified_number=SPONSOR, name="Bench Contracting", email=RECIPIENT, language="en"
+            unified_number=SPONSOR,
+            name="Bench Contracting",
+            email=None if webhook_url else RECIPIENT,
+            language="en",
         )
+        if webhook_url:
+            change = container.channel_service.prepare(webhook_url=webhook_url)
+            container.establishments.update_defaults(SPONSOR, channels=change)
         token = container.tokens.issue(role="source", name="latency-bench").token
         numbers = people_numbers(people)
         registrations = [
@@ -340,42 +357,100 @@ def alert_statuses(url: str) -> dict[str, str]:
         return dict(conn.execute("SELECT alert_id, status FROM alerts").fetchall())
 
 
-def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) -> Round:
+class SmtpSink:
+    """Arrivals at the loopback SMTP server, keyed by Message-ID."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def arrivals(self, start: int) -> tuple[list[tuple[str, float]], int]:
+        """(key, arrival time) of the messages from `start` on, and where the next call starts."""
+        import email
+        import email.policy
+
+        received, times = list(self.handler.received), list(self.handler.received_at)
+        found = [
+            (str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"]), at)
+            for (_, _, raw), at in zip(received[start:], times[start:], strict=False)
+        ]
+        return found, min(len(received), len(times))
+
+    def duplicates(self) -> int:
+        seen = Counter(self.handler.message_ids())
+        return sum(n - 1 for n in seen.values() if n > 1)
+
+
+class HookSink:
+    """Arrivals at the loopback webhook receiver (answered 2xx), keyed by `webhook-id` (the alert id)."""
+
+    def __init__(self, receiver: Any) -> None:
+        self.receiver = receiver
+
+    def arrivals(self, start: int) -> tuple[list[tuple[str, float]], int]:
+        requests = self.receiver.requests()
+        return [(r.headers.get("webhook-id", ""), r.at) for r in requests[start:]], len(requests)
+
+    def duplicates(self) -> int:
+        seen = Counter(r.headers.get("webhook-id") for r in self.receiver.accepted())
+        return sum(n - 1 for n in seen.values() if n > 1)
+
+
+@contextmanager
+def sink_for(channel: str) -> Iterator[tuple[Any, dict[str, str], Any]]:
+    """The loopback server of the channel: (sink, worker environment, the receiver's URL or None)."""
+    from tests.support.servers import running_receiver, running_smtp
+
+    if channel == "webhook":
+        with running_receiver() as receiver:
+            yield HookSink(receiver), {"JAWAZAT_WEBHOOK_ALLOW_HOSTS": LOOPBACK_HOST}, receiver.url
+    else:
+        with running_smtp() as smtp:
+            yield SmtpSink(smtp.handler), {"JAWAZAT_SMTP_URL": smtp.url}, None
+
+
+def message_key(event_id: str, channel: str) -> str:
+    """How the channel's message names its alert: the e-mail's Message-ID, or the webhook-id."""
     from jawazat_events.projections.fanout import alert_id
-    from tests.support.servers import running_smtp
+
+    key = alert_id(event_id, SPONSOR, channel)
+    return f"<{key}@jawazat.example>" if channel == "email" else key
+
+
+def run_round(
+    number: int, args: argparse.Namespace, mode: str, folder: Path, channel: str = "email"
+) -> Round:
+    from jawazat_events.projections.fanout import alert_id
 
     count = int(args.rate * args.seconds)
-    with pg_database() as url, running_smtp() as smtp:
-        seeded = seed(url, args.people)
+    with pg_database() as url, sink_for(channel) as (sink, channel_env, webhook_url):
+        seeded = seed(url, args.people, webhook_url)
         events = [crossing(number, index, seeded.people) for index in range(count)]
-        expected = {
-            f"<{alert_id(e['event_id'], SPONSOR, 'email')}@jawazat.example>": e["event_id"] for e in events
-        }
+        expected = {message_key(e["event_id"], channel): e["event_id"] for e in events}
         env = {
             **os.environ,
+            **channel_env,
             "JAWAZAT_DATABASE_URL": url,
-            "JAWAZAT_SMTP_URL": smtp.url,
             "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
             "JAWAZAT_API_RATE_LIMIT_PER_MINUTE": str(10**9),
         }
-        worker_log = folder / f"worker-{number}.log"
+        worker_log = folder / f"worker-{channel}-{number}.log"
         with process(worker_command(args.email_rate), env, worker_log):
             if mode == "http":
-                serve_log = folder / f"serve-{number}.log"
+                serve_log = folder / f"serve-{channel}-{number}.log"
                 with process(
                     [jawazat(), "serve", "--host", "127.0.0.1", "--port", "0"], env, serve_log
                 ) as api:
                     port = wait_for_port_line(serve_log, api)
                     fed = asyncio.run(feed_http(port, seeded.token, events, args.rate, args.interval))
-                    arrived_by_id = wait_for_messages(smtp.handler, expected, fed, args.drain)
+                    arrived_by_id = wait_for_messages(sink, expected, fed, args.drain)
             else:
                 fed = feed_library(url, events, args.rate, args.interval)
-                arrived_by_id = wait_for_messages(smtp.handler, expected, fed, args.drain)
+                arrived_by_id = wait_for_messages(sink, expected, fed, args.drain)
         # A stopped worker finishes the delivery pass it is in, so messages may still come after the
         # window: they are late, not lost. Only what never arrived, with its alert settled, is lost.
-        arrived_in_the_end = wait_for_messages(smtp.handler, expected, fed, 0.0)
+        arrived_in_the_end = wait_for_messages(sink, expected, fed, 0.0)
         statuses = alert_statuses(url)
-        seen = Counter(mid for mid in smtp.handler.message_ids())
+        duplicates = sink.duplicates()
     latencies = [
         (arrived - fed.acked[event_id]) * 1000
         for event_id, arrived in arrived_by_id.items()
@@ -383,7 +458,7 @@ def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) ->
     ]
     missing = [e for e in fed.acked if e not in arrived_by_id]
     never = [e for e in missing if e not in arrived_in_the_end]
-    status_of = {event_id: statuses.get(alert_id(event_id, SPONSOR, "email")) for event_id in never}
+    status_of = {event_id: statuses.get(alert_id(event_id, SPONSOR, channel)) for event_id in never}
     lost = sum(1 for s in status_of.values() if s not in (None, "pending", "retrying"))
     queued = len(missing) - lost
     return Round(
@@ -394,7 +469,7 @@ def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) ->
         lost=lost,
         queued=queued,
         refused=len(fed.refused),
-        duplicates=sum(n - 1 for n in seen.values() if n > 1),
+        duplicates=duplicates,
         achieved_rate=fed.achieved_rate,
         answer_p50_ms=percentile(fed.answer_ms, 0.50),
         answer_p99_ms=percentile(fed.answer_ms, 0.99),
@@ -402,22 +477,17 @@ def run_round(number: int, args: argparse.Namespace, mode: str, folder: Path) ->
     )
 
 
-def wait_for_messages(handler: Any, expected: dict[str, str], fed: Fed, drain: float) -> dict[str, float]:
-    """Arrival time per event id, waiting until every acknowledged event's e-mail came or `drain` passed."""
-    import email
-    import email.policy
-
+def wait_for_messages(sink: Any, expected: dict[str, str], fed: Fed, drain: float) -> dict[str, float]:
+    """Arrival time per event id, waiting until every acknowledged event's message came or `drain` passed."""
     arrived: dict[str, float] = {}
     parsed = 0
     deadline = time.time() + drain
     while True:
-        received, times = list(handler.received), list(handler.received_at)
-        for (_, _, raw), at in zip(received[parsed:], times[parsed:], strict=False):
-            message_id = str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
-            event_id = expected.get(message_id)
+        found, parsed = sink.arrivals(parsed)
+        for key, at in found:
+            event_id = expected.get(key)
             if event_id is not None and event_id not in arrived:
                 arrived[event_id] = at
-        parsed = min(len(received), len(times))
         if all(e in arrived for e in fed.acked) or time.time() > deadline:
             return arrived
         time.sleep(0.1)
@@ -426,41 +496,65 @@ def wait_for_messages(handler: Any, expected: dict[str, str], fed: Fed, drain: f
 # ---------------------------------------------------------------------------------------------- run
 
 
+ARRIVAL = {"email": "SMTP arrival", "webhook": "webhook receiver arrival"}
+
+
 def run(args: argparse.Namespace) -> list[str]:
     import tempfile
 
     mode = args.feed
     if mode == "auto":
         mode = "http" if http_api_available() else "library"
+    channels = ["email", "webhook"] if args.channel == "both" else [args.channel]
     every = f"every {args.interval * 1000:g} ms, ~{max(1, round(args.rate * args.interval))} events each"
     via = (
         f"via HTTP POST /v1/events (`jawazat serve`; {every})"
         if mode == "http"
         else f"via the library's ingest call (container.ingestor.ingest; {every}), NOT HTTP"
     )
+    sinks = " and ".join(
+        {"email": "aiosmtpd", "webhook": "a webhook receiver"}[c] + " on loopback" for c in channels
+    )
     log(code_under_test())
     log(machine_note())
     log(
         f"[latency] PostgreSQL; {args.rate:g} events/s for {args.seconds:g} s {via}; {args.people:,} people; "
-        f"`jawazat worker` -> aiosmtpd on loopback; drain {args.drain:g} s; {args.rounds} round(s)"
+        f"`jawazat worker` -> {sinks}; drain {args.drain:g} s; {args.rounds} round(s)"
         + (f"; WHAT-IF e-mail rate limit {args.email_rate:g}/s" if args.email_rate else "")
     )
-    rounds: list[Round] = []
+    rounds: dict[str, list[Round]] = {channel: [] for channel in channels}
     with tempfile.TemporaryDirectory(prefix="jawazat_bench_latency_") as folder:
         for number in range(1, args.rounds + 1):
-            result = run_round(number, args, mode, Path(folder))
-            rounds.append(result)
-            lat = result.latencies_ms
-            log(
-                f"  round {number}: {result.acked:,}/{result.events:,} events acknowledged at "
-                f"{result.achieved_rate:,.1f}/s (request answered in p50 {result.answer_p50_ms:.1f} ms, p99 "
-                f"{result.answer_p99_ms:.1f} ms); {result.arrived:,} e-mails matched; latency p50 "
-                f"{percentile(lat, 0.5):,.0f} ms, p95 {percentile(lat, 0.95):,.0f} ms, p99 "
-                f"{percentile(lat, 0.99):,.0f} ms, max {max(lat, default=float('nan')):,.0f} ms; lost "
-                f"{result.lost}, still queued {result.queued}, refused at ingest {result.refused}, "
-                f"duplicates {result.duplicates}; alerts {result.statuses}"
-            )
+            for channel in channels:  # interleaved: both channels see the same machine's moods
+                result = run_round(number, args, mode, Path(folder), channel)
+                rounds[channel].append(result)
+                lat = result.latencies_ms
+                log(
+                    f"  round {number} ({channel}): {result.acked:,}/{result.events:,} events acked at "
+                    f"{result.achieved_rate:,.1f}/s (request answered in p50 {result.answer_p50_ms:.1f} ms, "
+                    f"p99 {result.answer_p99_ms:.1f} ms); {result.arrived:,} messages matched; latency p50 "
+                    f"{percentile(lat, 0.5):,.0f} ms, p95 {percentile(lat, 0.95):,.0f} ms, p99 "
+                    f"{percentile(lat, 0.99):,.0f} ms, max {max(lat, default=float('nan')):,.0f} ms; lost "
+                    f"{result.lost}, still queued {result.queued}, refused at ingest {result.refused}, "
+                    f"duplicates {result.duplicates}; alerts {result.statuses}"
+                )
     log(machine_note() + " (at the end)")
+    lines = []
+    email_p99: float | None = None
+    for channel in channels:
+        line, p99 = summary(args, channel, rounds[channel], via)
+        if channel == "email":
+            email_p99 = p99
+        elif email_p99 is not None:
+            line += (
+                f"; beside the e-mail p99 {email_p99:,.0f} ms of the same run (ratio {p99 / email_p99:.2f})"
+            )
+        lines.append(line)
+    return lines
+
+
+def summary(args: argparse.Namespace, channel: str, rounds: list[Round], via: str) -> tuple[str, float]:
+    """The summary line of one channel's rounds, and its p99."""
 
     def figure(fraction: float) -> float:
         return median([percentile(r.latencies_ms, fraction) for r in rounds])
@@ -474,16 +568,17 @@ def run(args: argparse.Namespace) -> list[str]:
     verdict = "met" if p99 <= TARGET_P99_MS and lost == queued == refused == 0 else "NOT met"
     what_if = (
         f"; WHAT-IF worker e-mail rate limit raised to {args.email_rate:g}/s (product default 10/s)"
-        if args.email_rate
+        if args.email_rate and channel == "email"
         else ""
     )
-    return [
-        f"latency: p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, p99 {p99:,.0f} ms from acknowledgement to SMTP "
-        f"arrival; {args.rate:g} events/s for {args.seconds:g} s {via}; lost {lost}, still queued after "
-        f"{args.drain:g} s {queued}, refused at ingest {refused}, duplicates {duplicates}{what_if} "
-        f"({rounds_note}; target p99 <= "
-        f"{TARGET_P99_MS:.0f} ms, nothing lost: {verdict})"
-    ]
+    name = "latency" if channel == "email" else "latency-webhook"
+    return (
+        f"{name}: p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, p99 {p99:,.0f} ms from acknowledgement to "
+        f"{ARRIVAL[channel]}; {args.rate:g} events/s for {args.seconds:g} s {via}; lost {lost}, still queued "
+        f"after {args.drain:g} s {queued}, refused at ingest {refused}, duplicates {duplicates}{what_if} "
+        f"({rounds_note}; target p99 <= {TARGET_P99_MS:.0f} ms, nothing lost: {verdict})",
+        p99,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,8 @@ class AlertQueue:
 def _queued(row: dict[str, Any]) -> QueuedAlert:
     return QueuedAlert(
         alert_id=row["alert_id"],
+        position=int(row["position"]),
+        event_id=row["event_id"],
         event_type=row["event_type"],
         notification_type=row["notification_type"],
         id_number=row["id_number"],

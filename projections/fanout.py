@@ -4,7 +4,10 @@ The rule (docs/architecture.md, "Fan-out"): the establishment that sponsored the
 occurred (recorded on the event by the domain, from the sponsorship known at recording) gets an alert if its
 subscription for the ID number, as it stood at the event's position in the store, covers the event's
 notification type. A subscription ended by a sponsorship transfer still covers events that occurred before
-the transfer. Contacts are the subscription's own, else the establishment's defaults at that position.
+the transfer. Contacts are the subscription's own, else the establishment's defaults at that position; a
+webhook endpoint (the subscription's own, else the establishment's) adds an alert on channel `webhook`, and
+an e-mail the establishment folds into its daily digest becomes a digest item instead
+(`projections.channel_fanout`, which also makes the digests' and disabled endpoints' notice e-mails).
 
 Alert ids are uuid5 of (event, establishment, channel): one alert per (event, subscription, channel) by
 construction, so a replay or a retried batch can never add a second. Work is split into partitions by ID
@@ -35,8 +38,15 @@ from jawazat_events.projections.alert_status import (
     insert_alerts,
 )
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.channel_fanout import (
+    NOTICE_EVENTS,
+    NOTICE_TOPICS,
+    ChannelFanout,
+    digest_schema,
+    notice_rows,
+)
 from jawazat_events.projections.subscription_index import VersionStatus
-from jawazat_events.projections.tables import ALERTS, ESTABLISHMENTS, SUBSCRIPTIONS
+from jawazat_events.projections.tables import ALERTS, DIGEST_ITEMS, ESTABLISHMENTS, SUBSCRIPTIONS
 
 ALERTING_EVENTS = (
     Person.BorderCrossed,
@@ -66,15 +76,17 @@ class Match:
     mobile: str | None
     email: str | None
     language: str
+    default_email: str | None = None  # the establishment's own address at that position (digests)
 
 
 class AlertFanout(ReadModel):
     """Turns person events into alert records, per partition of ID numbers."""
 
     name = "fanout"
-    tables = (ALERTS,)
-    # Delivery events come too: a rebuilt alerts table gets every attempt and status back.
-    topics = tuple(
+    tables = (ALERTS, DIGEST_ITEMS)
+    # Delivery events come too: a rebuilt alerts table gets every attempt and status back. Digests and
+    # disabled webhook endpoints make notice alerts (projections.channel_fanout).
+    topics = NOTICE_TOPICS + tuple(
         get_topic(cls) for cls in (*ALERTING_EVENTS, AlertDelivery.Attempted, AlertDelivery.Confirmed)
     )
 
@@ -85,10 +97,11 @@ class AlertFanout(ReadModel):
         return f"Jawazat/{self.name}#{partition}/{self.partitions}"
 
     def partition_of(self, event: Any) -> int:
-        return partition_of(event.id_number, self.partitions)
+        # Notices (digests, disabled webhook endpoints) name no person: partition 0 ("") makes them.
+        return partition_of(getattr(event, "id_number", ""), self.partitions)
 
     def schema(self) -> list[str]:
-        return alerts_schema()
+        return [*alerts_schema(), *digest_schema()]
 
     # --- batch processing ------------------------------------------------------------------------
 
@@ -105,6 +118,9 @@ class AlertFanout(ReadModel):
                 created += self._match_run(sql, run)
                 run = []
                 apply_delivery_event(sql, item.event)
+            elif isinstance(item.event, NOTICE_EVENTS):
+                created += self._match_run(sql, run) + notice_rows(sql, item)
+                run = []
             else:
                 run.append(item)
         return created + self._match_run(sql, run)
@@ -115,6 +131,7 @@ class AlertFanout(ReadModel):
         versions = self._subscription_versions(sql, {i.event.id_number for i in items})
         sponsors = {i.event.sponsor for i in items}
         contacts = self._establishment_versions(sql, sponsors)
+        channels = ChannelFanout.load(sql, sponsors)
         rows: list[AlertRow] = []
         for item in items:
             event: PersonEvent = item.event
@@ -123,11 +140,26 @@ class AlertFanout(ReadModel):
             if match is None:
                 continue
             created_at = utc_iso(event.timestamp)
-            payload = json.dumps(
-                own_fields(event, besides=PERSON_FACTS_BESIDES), ensure_ascii=False, sort_keys=True
-            )
-            for channel, recipient in (("sms", match.mobile), ("email", match.email)):
+            fields = own_fields(event, besides=PERSON_FACTS_BESIDES)
+            payload = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+            webhook = channels.webhook(match.establishment, event.id_number, item.position)
+            for channel, recipient in (("sms", match.mobile), ("email", match.email), ("webhook", webhook)):
                 if not recipient:
+                    continue
+                if channel == "email" and channels.folds_into_digest(
+                    establishment=match.establishment,
+                    position=item.position,
+                    notification_type=notification_type.value,
+                    email=recipient,
+                    default_email=match.default_email,
+                ):
+                    channels.add_digest_item(
+                        sql,
+                        item,
+                        establishment=match.establishment,
+                        notification_type=notification_type.value,
+                        fields=fields,
+                    )
                     continue
                 rows.append(
                     AlertRow(
@@ -201,7 +233,11 @@ class AlertFanout(ReadModel):
         if not mobile and not email:
             mobile, email = defaults.get("mobile"), defaults.get("email")
         return Match(
-            establishment=event.sponsor, mobile=mobile, email=email, language=defaults.get("language") or "ar"
+            establishment=event.sponsor,
+            mobile=mobile,
+            email=email,
+            language=defaults.get("language") or "ar",
+            default_email=defaults.get("email"),
         )
 
 

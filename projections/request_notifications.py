@@ -3,8 +3,11 @@
 Each request event carries the contacts to tell at that moment (the person's or guardian's, or the
 establishment's defaults), so the rows are a function of the event alone: one alert per (event, channel),
 with the same deterministic id as the fan-out's (`alert_id(event_id, requester, channel)`), inserted
-through the alerts table's shared insert. Delivery, attempts and retries are the same as for any alert.
-The owner's own messages on a ticket are not status changes and alert nobody.
+through the alerts table's shared insert. An establishment's requests also go to its webhook endpoint as
+it stood at the event's position (the channel settings versions, so this model reads after the
+subscription index); an individual (establishment `""`) has no webhook. Delivery, attempts, retries and
+quiet hours are the same as for any alert. The owner's own messages on a ticket are not status changes and
+alert nobody.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from jawazat_events.domain.ticket import Ticket
 from jawazat_events.domain.travel_permit import TravelPermit
 from jawazat_events.projections.alert_status import AlertRow, alerts_schema, insert_alerts
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.channel_settings import ChannelVersions
 from jawazat_events.projections.fanout import alert_id
 from jawazat_events.projections.requests import REQUEST_EVENTS
 from jawazat_events.projections.tables import ALERTS
@@ -67,29 +71,34 @@ class RequestNotifications(ReadModel):
     # The alerts table is shared with the fan-out: rebuilding either rebuilds both (`audit.rebuild`).
     tables = (ALERTS,)
     topics = tuple(get_topic(cls) for cls in NOTIFYING_EVENTS)
+    # Establishments' webhook endpoints are read as they stood at each event's position.
+    reads_from = ("subscription_index",)
 
     def schema(self) -> list[str]:
         return alerts_schema()
 
     def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
         """The batch's alert rows in one insert; returns how many."""
-        rows = [row for item in items for row in self.rows(item)]
+        versions = ChannelVersions.load(sql, {_establishment(item.event) for item in items} - {""})
+        rows = [row for item in items for row in self.rows(item, versions)]
         insert_alerts(sql, rows)
         return len(rows)
 
     def apply(self, sql: Sql, item: Positioned) -> None:
-        insert_alerts(sql, self.rows(item))
+        self.apply_batch(sql, [item])
 
-    def rows(self, item: Positioned) -> list[AlertRow]:
+    def rows(self, item: Positioned, versions: ChannelVersions) -> list[AlertRow]:
         """The alert rows of one request event (none for events that notify nobody)."""
         event = item.event
         if not isinstance(event, NOTIFYING_EVENTS):
             return []
         text = json.dumps(payload(event), ensure_ascii=False, sort_keys=True)
-        requester = event.requester if event.requester_kind == "establishment" else ""
+        requester = _establishment(event)
+        webhook = versions.webhook_for(requester, None, item.position) if requester else None
         created_at = utc_iso(event.timestamp)
         rows: list[AlertRow] = []
-        for channel, recipient in (("sms", event.notify_mobile), ("email", event.notify_email)):
+        recipients = (("sms", event.notify_mobile), ("email", event.notify_email), ("webhook", webhook))
+        for channel, recipient in recipients:
             if not recipient:
                 continue
             rows.append(
@@ -111,3 +120,8 @@ class RequestNotifications(ReadModel):
                 )
             )
         return rows
+
+
+def _establishment(event: Any) -> str:
+    """The establishment that made the request; `""` for an individual (no establishment, no webhook)."""
+    return str(event.requester) if getattr(event, "requester_kind", None) == "establishment" else ""

@@ -20,7 +20,8 @@ from jawazat_events.domain.establishment import Establishment
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
-from jawazat_events.projections.tables import ESTABLISHMENTS, SUBSCRIPTIONS
+from jawazat_events.projections.channel_settings import CHANNEL_TOPICS, apply_channel_event, channel_schema
+from jawazat_events.projections.tables import CHANNEL_SETTINGS, ESTABLISHMENTS, SUBSCRIPTIONS
 
 
 class VersionStatus(StrEnum):
@@ -40,10 +41,10 @@ class SubscriptionIndex(ReadModel):
     """Establishments' default contacts and subscriptions, versioned by position in the store."""
 
     name = "subscription_index"
-    tables = (ESTABLISHMENTS, SUBSCRIPTIONS)
+    tables = (ESTABLISHMENTS, SUBSCRIPTIONS, CHANNEL_SETTINGS)
     # Versions are chained by position: an old event applied late would cut the chain in the wrong place.
     retry_in_place = False
-    topics = tuple(
+    topics = CHANNEL_TOPICS + tuple(
         get_topic(cls)
         for cls in (
             Establishment.Registered,
@@ -70,6 +71,7 @@ class SubscriptionIndex(ReadModel):
             f"CREATE INDEX IF NOT EXISTS {SUBSCRIPTIONS}_by_id ON {SUBSCRIPTIONS} (id_number, from_position)",
             f"CREATE INDEX IF NOT EXISTS {SUBSCRIPTIONS}_current ON {SUBSCRIPTIONS} "
             "(unified_number, to_position, id_number)",
+            *channel_schema(),
         ]
 
     def apply(self, sql: Sql, item: Positioned) -> None:
@@ -77,7 +79,8 @@ class SubscriptionIndex(ReadModel):
 
     @singledispatchmethod
     def _on(self, event: Any, sql: Sql, position: int) -> None:
-        """Events other than establishments' and subscriptions' are ignored."""
+        """Channel settings (webhooks, quiet hours, digests) have a table of their own; others are ignored."""
+        apply_channel_event(sql, event, position)
 
     @_on.register
     def _(self, event: Establishment.Registered, sql: Sql, position: int) -> None:

@@ -13,6 +13,12 @@ PEOPLE = "people"
 PERSON_LINKS = "person_links"
 ALERTS = "alerts"
 REQUESTS = "eservice_requests"
+# Channel settings (webhooks, quiet hours, digests) by position, beside the subscription index's versions.
+CHANNEL_SETTINGS = "channel_settings_versions"
+# Passport-expiry e-mails an establishment folds into its daily digest, until a digest lists them.
+DIGEST_ITEMS = "digest_items"
+# The engine's own keys (the webhook secrets' sealing key when none is configured); never rebuilt.
+ENGINE_KEYS = "engine_keys"
 HEARTBEATS = "worker_heartbeats"
 REBUILD_MARKERS = "jawazat_rebuilds"
 PARKED = "parked_events"

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from jawazat_events.domain.channel_settings import NOTICE_EVENT_TYPES
 from jawazat_events.domain.identifiers import mask_id_number
 from jawazat_events.domain.requests import REQUEST_STATUS
 from jawazat_events.domain.text import for_display
@@ -319,6 +320,10 @@ class TemplateRenderer:
         self, alert: QueuedAlert, *, person_names: tuple[str, str], establishment_name: str
     ) -> OutgoingMessage:
         """The message for this alert's channel, recipient and language."""
+        if alert.event_type in NOTICE_EVENT_TYPES:  # e-mails to the establishment itself (digests, …)
+            from jawazat_events.subscribers.notices import render_notice
+
+            return render_notice(alert)
         name_ar, name_en = person_names
         view = AlertView(
             alert_id=alert.alert_id,

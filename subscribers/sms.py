@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from contextvars import ContextVar
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -26,6 +24,7 @@ from jawazat_events.domain.delivery import AttemptOutcome
 from jawazat_events.services.channels import DeliveryResult, OutgoingMessage
 from jawazat_events.subscribers.gsm import GSM7_LIMIT
 from jawazat_events.subscribers.ratelimit import RateLimiter
+from jawazat_events.subscribers.retry_after import parse_retry_after
 
 # Twilio error codes that no retry can fix (https://www.twilio.com/docs/api/errors).
 PERMANENT_ERROR_CODES: dict[int, str] = {
@@ -55,24 +54,6 @@ def classify_twilio_error(status: int, code: int | None, message: str) -> Delive
 
 # The `Retry-After` of the reply the current task received last (each send runs in a task of its own).
 _retry_after: ContextVar[float | None] = ContextVar("twilio_retry_after", default=None)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class _RetryAfterHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no types

@@ -32,11 +32,17 @@ if TYPE_CHECKING:
     from jawazat_events.eservices_wiring import EServices
     from jawazat_events.projections.read_models import ReadModels
     from jawazat_events.services.audit.trail import AuditTrail
+    from jawazat_events.services.channel_settings import ChannelService
     from jawazat_events.services.channels import Channel
+    from jawazat_events.services.delivery_rules import DeliveryRules
+    from jawazat_events.services.digest import DigestJob
     from jawazat_events.services.dispatch import Dispatcher
     from jawazat_events.services.expiry import ExpiryJob
     from jawazat_events.services.person_directory import PersonDirectory
     from jawazat_events.services.portal_users import PortalUserService
+    from jawazat_events.services.retry import RetryPolicies
+    from jawazat_events.services.secretbox import SecretBox
+    from jawazat_events.subscribers.ssrf import Resolver, WebhookAddressPolicy
     from jawazat_events.subscribers.twilio_callback import TwilioStatusCallbacks
 
 
@@ -66,6 +72,8 @@ class Container:
     clock: Callable[[], datetime] = field(default=utc_now)
     # Retry jitter; a test seeds it (`random.Random(1)`) to make delays repeatable.
     rng: random.Random = field(default_factory=random.Random)
+    # How webhook hosts are resolved (the SSRF guard's seam; None: the system's resolver).
+    webhook_resolver: Resolver | None = None
 
     @cached_property
     def database(self) -> DatabaseUrl:
@@ -146,16 +154,103 @@ class Container:
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
-        """The delivery channels: SMTP and Twilio when configured, else the outbox folder."""
-        return make_channels(self.settings)
+        """The delivery channels: SMTP and Twilio when configured (each a failover over the listed
+        providers), else the outbox folder; and webhooks through the SSRF guard."""
+        from jawazat_events.subscribers.webhook import WebhookChannel
+
+        s = self.settings
+        channels = make_channels(s)
+        channels["webhook"] = WebhookChannel(
+            policy=self.webhook_policy,
+            timeout=s.webhook_timeout_seconds,
+            max_per_second=s.webhook_max_per_second,
+        )
+        return channels
+
+    # --- channel settings: webhooks, quiet hours, digests ----------------------------------------------
+
+    @cached_property
+    def webhook_policy(self) -> WebhookAddressPolicy:
+        """The SSRF guard: `JAWAZAT_WEBHOOK_ALLOW_HOSTS` and the resolver seam."""
+        from jawazat_events.subscribers.ssrf import WebhookAddressPolicy, parse_allow_list, system_resolver
+
+        return WebhookAddressPolicy(
+            allow=parse_allow_list(self.settings.webhook_allow_hosts),
+            resolver=self.webhook_resolver or system_resolver,
+        )
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """Seals webhook secrets: `JAWAZAT_SECRETS_KEY`, else the key kept in the database."""
+        from jawazat_events.projections.engine_keys import database_secrets_key
+        from jawazat_events.services.secretbox import SecretBox
+
+        key = self.settings.secrets_key
+        if key is not None:
+            return SecretBox.from_base64(key.get_secret_value())
+        return SecretBox(database_secrets_key(self.read_models.db))
+
+    @cached_property
+    def channel_service(self) -> ChannelService:
+        """Establishments' channel settings: webhook endpoint and secret, quiet hours, digests."""
+        from jawazat_events.services.channel_settings import ChannelService
+        from jawazat_events.subscribers.ssrf import registration_guard
+
+        return ChannelService(
+            app=self.app,
+            secret_box=lambda: self.secret_box,
+            url_guard=registration_guard(self.webhook_policy),
+            clock=self.clock,
+            secret_overlap=timedelta(hours=self.settings.webhook_secret_overlap_hours),
+        )
+
+    @cached_property
+    def digests(self) -> DigestJob:
+        """The daily digest job (docs/operations.md, "Digests")."""
+        from jawazat_events.projections.channel_fanout import OpenDigestItems
+        from jawazat_events.services.digest import DigestJob
+
+        return DigestJob(app=self.app, items=OpenDigestItems(self.read_models.db))
+
+    @cached_property
+    def retry_policies(self) -> RetryPolicies:
+        """Each channel's retry policy: e-mail and SMS back off exponentially (jitter from `rng`), webhooks
+        follow their published schedule."""
+        from jawazat_events.services.retry import (
+            ExponentialBackoff,
+            FixedSchedule,
+            RetryPolicies,
+            parse_schedule,
+        )
+
+        s = self.settings
+        return RetryPolicies(
+            default=ExponentialBackoff(
+                base_seconds=s.retry_base_seconds, max_attempts=s.max_attempts, rng=self.rng
+            ),
+            by_channel={"webhook": FixedSchedule(parse_schedule(s.webhook_retry_schedule))},
+        )
+
+    @cached_property
+    def delivery_rules(self) -> DeliveryRules:
+        """Quiet hours and webhook messages before sending, retiring endpoints after recording."""
+        from jawazat_events.projections.channel_settings import ChannelLedger
+        from jawazat_events.services.delivery_rules import DeliveryRules
+        from jawazat_events.subscribers.webhook import WebhookBodies
+
+        return DeliveryRules(
+            ledger=ChannelLedger(self.read_models.db),
+            webhooks=WebhookBodies(),
+            owners=self.channel_service,
+            zone=self.settings.zone,
+        )
 
     @cached_property
     def delivery(self) -> Dispatcher:
-        """Delivery: the alert queue, names, templates and channels, and the retry policy."""
+        """Delivery: the alert queue, names, templates and channels, the retry policies and the rules."""
         from jawazat_events.projections.alert_queue import AlertQueue
         from jawazat_events.projections.directory import NameDirectory
         from jawazat_events.services.dispatch import Dispatcher
-        from jawazat_events.services.retry import RetryPolicy
         from jawazat_events.subscribers.rendering import TemplateRenderer
 
         db = self.read_models.db
@@ -166,11 +261,8 @@ class Container:
             renderer=TemplateRenderer(self.settings.zone),
             channels=self.channels,
             clock=self.clock,
-            retry=RetryPolicy(
-                base_seconds=self.settings.retry_base_seconds,
-                max_attempts=self.settings.max_attempts,
-                rng=self.rng,
-            ),
+            retry=self.retry_policies,
+            rules=self.delivery_rules,
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
             lease_seconds=self.settings.delivery_lease_seconds,
         )
@@ -188,7 +280,7 @@ class Container:
 
     @cached_property
     def establishments(self) -> EstablishmentService:
-        return EstablishmentService(self.app)
+        return EstablishmentService(self.app, channels=self.channel_service)
 
     @cached_property
     def expiry(self) -> ExpiryJob:
@@ -312,24 +404,48 @@ class Container:
 
 
 def make_channels(s: Settings) -> dict[str, Channel]:
-    """A fresh set of delivery channels: SMTP and Twilio when configured, else the outbox folder."""
+    """A fresh set of e-mail and SMS channels: SMTP servers and Twilio API bases when configured, each list
+    a failover in priority order (`smtp#N`, `twilio#N`), else the outbox folder."""
     from jawazat_events.subscribers.email import EmailChannel
+    from jawazat_events.subscribers.failover import FailoverChannel, Provider, address_words, split_urls
     from jawazat_events.subscribers.outbox import OutboxChannel
     from jawazat_events.subscribers.sms import SmsChannel
 
     channels: dict[str, Channel] = {}
+    cooldown = s.provider_cooldown_seconds
     if s.smtp_url:
-        channels["email"] = EmailChannel(s.smtp_url, s.email_from, max_per_second=s.email_max_per_second)
+        channels["email"] = FailoverChannel(
+            [
+                Provider(
+                    f"smtp#{n}",
+                    EmailChannel(url, s.email_from, max_per_second=s.email_max_per_second),
+                    address_words(url),
+                )
+                for n, url in enumerate(split_urls(s.smtp_url), start=1)
+            ],
+            cooldown_seconds=cooldown,
+        )
     else:
         channels["email"] = OutboxChannel(s.outbox_dir, "email", sender=s.email_from)
     if s.twilio_account_sid and s.twilio_auth_token and s.twilio_from:
-        channels["sms"] = SmsChannel(
-            s.twilio_account_sid,
-            s.twilio_auth_token,
-            s.twilio_from,
-            api_base=s.twilio_api_base,
-            status_callback=s.twilio_status_callback_url,
-            max_per_second=s.sms_max_per_second,
+        bases: list[str | None] = [*split_urls(s.twilio_api_base or "")] or [None]
+        channels["sms"] = FailoverChannel(
+            [
+                Provider(
+                    f"twilio#{n}",
+                    SmsChannel(
+                        s.twilio_account_sid,
+                        s.twilio_auth_token,
+                        s.twilio_from,
+                        api_base=base,
+                        status_callback=s.twilio_status_callback_url,
+                        max_per_second=s.sms_max_per_second,
+                    ),
+                    address_words(base) if base else (),
+                )
+                for n, base in enumerate(bases, start=1)
+            ],
+            cooldown_seconds=cooldown,
         )
     else:
         channels["sms"] = OutboxChannel(s.outbox_dir, "sms")

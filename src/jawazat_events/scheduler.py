@@ -1,4 +1,4 @@
-"""The scheduler: apscheduler 3 cron jobs (passport expiry, delivery retries, projection lag) and their locks.
+"""The scheduler: apscheduler 3 cron jobs (passport expiry, delivery retries, projection lag, digests), locks.
 
 Every job run holds a lock named after the job: a PostgreSQL session advisory lock on a dedicated psycopg
 connection (several scheduler instances against one database), or an exclusive file lock beside an SQLite
@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 PASSPORT_EXPIRY = "passport_expiry"
 RETRY_DELIVERIES = "retry_deliveries"
 PROJECTION_LAG = "projection_lag"
-JOB_NAMES = (PASSPORT_EXPIRY, RETRY_DELIVERIES, PROJECTION_LAG)
+DIGESTS = "digests"  # the daily digest e-mails (services.digest)
+JOB_NAMES = (PASSPORT_EXPIRY, RETRY_DELIVERIES, PROJECTION_LAG, DIGESTS)
 
 # Each job's advisory lock (the registry in `locks` keeps every pair distinct).
 LOCK_KEYS = {name: locks.scheduler_job_lock(index) for index, name in enumerate(JOB_NAMES)}
@@ -150,6 +151,11 @@ def projection_lag(container: Container, *, threshold: int | None = None) -> str
     )
 
 
+def digests(container: Container, *, today: date | None = None) -> str:
+    """Fold each establishment's open digest items into today's digest (once per establishment and day)."""
+    return container.digests.run(today=today or container.today()).summary()
+
+
 def run_job(
     container: Container,
     name: str,
@@ -176,6 +182,8 @@ def _job(
         return lambda: retry_deliveries(container)
     if name == PROJECTION_LAG:
         return lambda: projection_lag(container)
+    if name == DIGESTS:
+        return lambda: digests(container, today=today)
     raise UnknownJob(f"unknown job '{name}': known jobs are {', '.join(JOB_NAMES)}")
 
 
@@ -190,7 +198,7 @@ def expiry_grace_seconds(container: Container) -> int:
 
 
 class Scheduler:
-    """The three jobs on an apscheduler `BackgroundScheduler`, in the business time zone."""
+    """The jobs on an apscheduler `BackgroundScheduler`, in the business time zone."""
 
     def __init__(self, container: Container, *, stop: threading.Event | None = None) -> None:
         self.container = container
@@ -205,19 +213,15 @@ class Scheduler:
         self._add_jobs()
 
     def _add_jobs(self) -> None:
-        at = self.container.settings.expiry_time
-        self.apscheduler.add_job(
-            self._scheduled,
-            CronTrigger(hour=at.hour, minute=at.minute, timezone=self.zone),
-            args=[PASSPORT_EXPIRY],
-            id=PASSPORT_EXPIRY,
-            name="passport expiry warnings",
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=expiry_grace_seconds(self.container),
-            # `undefined`: from the trigger; None would add the job paused.
+        settings = self.container.settings
+        # `undefined`: from the trigger; None would add the job paused.
+        self._add_daily(
+            PASSPORT_EXPIRY,
+            settings.expiry_time,
+            "passport expiry warnings",
             next_run_time=self._startup_run_time() or undefined,
         )
+        self._add_daily(DIGESTS, settings.digest_time, "daily digests")
         for name in (RETRY_DELIVERIES, PROJECTION_LAG):
             self.apscheduler.add_job(
                 self._scheduled,
@@ -229,6 +233,21 @@ class Scheduler:
                 max_instances=1,
                 misfire_grace_time=EVERY_MINUTE_GRACE_SECONDS,
             )
+
+    def _add_daily(self, name: str, at: time, label: str, **options: Any) -> None:
+        """A job run once a day at `at` in the business time zone; a missed run is caught up within the
+        expiry job's grace time."""
+        self.apscheduler.add_job(
+            self._scheduled,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=self.zone),
+            args=[name],
+            id=name,
+            name=label,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=expiry_grace_seconds(self.container),
+            **options,
+        )
 
     def _startup_run_time(self) -> datetime | None:
         # Jobs live in memory, so a run missed while the scheduler was down is not a "misfire" that

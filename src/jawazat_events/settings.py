@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jawazat_events.domain.makkah_permit import SeasonWindow, parse_season_overrides
+from jawazat_events.services.retry import parse_schedule
 
 
 class Settings(BaseSettings):
@@ -80,6 +81,22 @@ class Settings(BaseSettings):
     hajj_seasons: str = ""
     travel_permit_max_days: int = Field(default=365, ge=1, le=730)
     api_max_upload_bytes: int = Field(default=27_000_000, ge=1024)
+    # --- delivery channels beyond e-mail and SMS (docs/operations.md, "Webhooks") ----------------------
+    # Hosts (names, IP addresses or networks) that webhooks may reach over plain http and at private,
+    # loopback or link-local addresses; empty: https to public addresses only.
+    webhook_allow_hosts: str = ""
+    # The webhook channel's own retry schedule (delays after each failed attempt), then dead letter.
+    webhook_retry_schedule: str = "5s,5m,30m,2h,5h,10h,14h,20h,24h"
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhook_max_per_second: float = Field(default=250.0, gt=0)
+    # How long a rotated-out webhook secret keeps signing beside the new one.
+    webhook_secret_overlap_hours: float = Field(default=24.0, ge=0)
+    # base64 AES key sealing webhook secrets in the store; unset: a key kept in the database (engine_keys).
+    secrets_key: SecretStr | None = None
+    # A provider (SMTP server, Twilio base URL) that failed transiently is skipped this long.
+    provider_cooldown_seconds: float = Field(default=30.0, ge=0)
+    # When the daily digest job folds the day's warnings into one e-mail per establishment (business time).
+    digest_job_time: str = "07:00"
 
     @field_validator("hajj_seasons")
     @classmethod
@@ -112,7 +129,7 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}': lead days must be positive")
         return value
 
-    @field_validator("cipher_key")
+    @field_validator("cipher_key", "secrets_key")
     @classmethod
     def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
@@ -161,7 +178,21 @@ class Settings(BaseSettings):
                     raise ValueError(f"'{part}' is not an IP address or network") from None
         return value
 
-    @field_validator("expiry_job_time")
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @field_validator("webhook_allow_hosts")
+    @classmethod
+    def _allow_hosts(cls, value: str) -> str:
+        from jawazat_events.subscribers.ssrf import parse_allow_list  # the SSRF guard's own reading
+
+        parse_allow_list(value)
+        return value
+
+    @field_validator("expiry_job_time", "digest_job_time")
     @classmethod
     def _job_time(cls, value: str) -> str:
         try:
@@ -186,6 +217,11 @@ class Settings(BaseSettings):
     def expiry_time(self) -> time:
         """The business time of day of the daily passport-expiry run."""
         return time.fromisoformat(self.expiry_job_time)
+
+    @property
+    def digest_time(self) -> time:
+        """The business time of day of the daily digest run."""
+        return time.fromisoformat(self.digest_job_time)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -62,6 +62,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 "JAWAZAT_DATABASE_URL": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
                 "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
                 "JAWAZAT_SMTP_URL": smtp.url,
+                # The contacts scenario's webhook receiver listens on loopback (an operator's allow-list).
+                "JAWAZAT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
             }
             with serving(env, folder / "serve.log") as running:
                 yield Served(url=running.url, env=env, smtp=smtp, process=running.process)

@@ -6,16 +6,20 @@ violation) and saves screenshots when `JAWAZAT_PORTAL_SCREENSHOTS` names a folde
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+from standardwebhooks.webhooks import Webhook
 
 from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, crossing, registration
 from tests.support.browser import Served
 from tests.support.browser import ingest as _ingest
 from tests.support.browser import sign_in as _sign_in
+from tests.support.servers import running_receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 
@@ -135,6 +139,46 @@ def test_alerts_after_the_worker_delivered_them(served: Served) -> None:
     assert "created_at" in Path(download.value.path()).read_text(encoding="utf-8-sig")
 
 
+def test_contacts_webhook_quiet_hours_and_digest(served: Served) -> None:
+    page = STATE["a"]
+    page.goto(f"{served.url}/portal/contacts")
+    expect(page.locator("#quiet")).not_to_be_checked()  # off by default, the night suggested
+    assert (page.input_value("#quiet_start"), page.input_value("#quiet_end")) == ("22:00", "07:00")
+    page.fill("#webhook_url", "http://93.184.216.34/hooks")
+    page.click("#webhook-form button[type=submit]")
+    assert "https://" in page.locator("#webhook_url-error").inner_text()  # beside the field, in Arabic
+    with running_receiver() as receiver:
+        page.fill("#webhook_url", receiver.url)
+        page.check("#full_id")
+        page.click("#webhook-form button[type=submit]")
+        secret = page.locator("#webhook-secret").inner_text()
+        assert secret.startswith("whsec_")
+        page.goto(f"{served.url}/portal/contacts")
+        assert "whsec_" not in page.content()  # shown once
+        page.fill("#mobile", "0501112233")
+        page.click("#contacts-form button[type=submit]")
+        page.wait_for_selector(".notice")
+        now = datetime.now(ZoneInfo("Asia/Riyadh"))
+        page.check("#quiet")
+        page.fill("#quiet_start", f"{now - timedelta(hours=1):%H:%M}")
+        page.fill("#quiet_end", f"{now + timedelta(hours=2):%H:%M}")
+        page.check("input[name=urgent_types][value=visa]")
+        page.check("input[name=digest_types][value=passport_expiry]")
+        page.click("#delivery-form button[type=submit]")
+        page.wait_for_selector(".notice")
+        assert page.locator("#quiet-state bdi").count() == 2
+        _ingest(served, [crossing("x-2", f"{now - timedelta(minutes=5):%Y-%m-%dT%H:%M:%S%z}", port="RUH")])
+        served.jawazat("worker", "--once")
+        assert len(receiver.accepted()) == 1
+    Webhook(secret).verify(receiver.accepted()[0].body, receiver.accepted()[0].headers)
+    page.goto(f"{served.url}/portal/alerts")
+    held = page.locator("#alert-list tbody tr", has_text="+966501112233")
+    expect(held.locator(".status")).to_contain_text("مؤجَّل حتى")
+    expect(page.locator("#alert-list tbody tr", has_text=receiver.url).locator(".status-sent")).to_have_count(
+        1
+    )
+
+
 def test_an_auditor_reads_a_timeline(served: Served, browser: Any) -> None:
     page = _sign_in(served, browser, AUDITOR)
     page.goto(f"{served.url}/portal/audit/people")
@@ -170,6 +214,8 @@ ESTABLISHMENT_PAGES = [
     ("keys", "/portal/keys"),
     ("users", "/portal/users"),
 ]
+# Pages whose lower part matters (the contacts page's channels, a held alert): shot whole.
+WHOLE_PAGES = {"contacts", "alerts"}
 AUDITOR_PAGES = [
     ("audit", "/portal/"),
     ("audit-people", "/portal/audit/people"),
@@ -204,5 +250,6 @@ def test_every_page_passes_axe_in_both_languages(
                     if violation["impact"] in ("serious", "critical"):
                         problems.append(f"{language} {path}: {violation['id']} ({violation['impact']})")
                 if screenshots is not None:
-                    page.screenshot(path=str(screenshots / f"{name}-{language}.png"))
+                    path = str(screenshots / f"{name}-{language}.png")
+                    page.screenshot(path=path, full_page=name in WHOLE_PAGES)
     assert not problems, problems

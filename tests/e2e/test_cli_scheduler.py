@@ -66,7 +66,8 @@ def test_usage_errors_exit_2_with_one_sentence(sqlite_database_url: str, tmp_pat
 
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == (
-        "error: unknown job 'reindex': known jobs are passport_expiry, retry_deliveries, projection_lag"
+        "error: unknown job 'reindex': known jobs are passport_expiry, retry_deliveries, projection_lag, "
+        "digests"
     )
     assert bad_day.returncode == 2
     assert "must be a date as YYYY-MM-DD" in bad_day.stderr

@@ -21,8 +21,8 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
-def _seeded(url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
-    wired = bootstrap(database_url=url, outbox_dir=outbox, portal_signin_per_minute=1000)
+def _seeded(url: str, outbox: Path, clock: Clock, **settings: object) -> Iterator[Container]:
+    wired = bootstrap(database_url=url, outbox_dir=outbox, portal_signin_per_minute=1000, **settings)
     wired.clock = clock
     seed(wired)
     try:
@@ -41,3 +41,9 @@ def seeded(sqlite_database_url: str, outbox: Path, clock: Clock) -> Iterator[Con
 def seeded_any(database_url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
     """The same on each backend (SQLite, PostgreSQL)."""
     yield from _seeded(database_url, outbox, clock)
+
+
+@pytest.fixture
+def seeded_loopback_webhooks(sqlite_database_url: str, outbox: Path, clock: Clock) -> Iterator[Container]:
+    """A seeded SQLite store whose webhooks may go to a receiver on 127.0.0.1 (the operator's allow-list)."""
+    yield from _seeded(sqlite_database_url, outbox, clock, webhook_allow_hosts="127.0.0.1")

@@ -157,6 +157,18 @@ def assert_stored_once(app: JawazatApplication, event_ids: Sequence[str]) -> Non
     assert len(set(keyed.values())) == len(event_ids)
 
 
+def work_once(container: Container, *, deliver: bool = True) -> None:
+    """One pass of a worker over the container (projections, fan-out, and delivery of what is due unless
+    `deliver` is False), its advisory-lock connection closed afterwards."""
+    from jawazat_events.worker import Worker
+
+    worker = Worker(container, deliver=deliver)
+    try:
+        worker.run_once()
+    finally:
+        worker.close()
+
+
 def jawazat_command() -> list[str]:
     """The installed `jawazat` console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("jawazat")

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 from jawazat_events.api import create_app
 from jawazat_events.bootstrap import Container
 from jawazat_events.services.ingest import parse_items
-from jawazat_events.worker import Worker
-from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, VISITOR, crossing, registration
+from tests.support import CITIZEN, RESIDENT, SPONSOR_A, SPONSOR_B, VISITOR, crossing, registration, work_once
 from tests.support.stores import fresh_container
 
 __all__ = [
@@ -88,11 +87,7 @@ class ApiWorld:
 
     def work(self) -> None:
         """Run projections, fan-out and delivery once (delivery goes to the outbox folder)."""
-        worker = Worker(self.container)
-        try:
-            worker.run_once()
-        finally:
-            worker.close()
+        work_once(self.container)
 
     def subscribe(self, headers: Headers, id_number: str, types: Sequence[str] = ("entry_exit",)) -> Any:
         response = self.client.post(

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jawazat_events.bootstrap import Container, bootstrap
-from jawazat_events.worker import Worker
 from tests.support import (
     RESIDENT,
     SPONSOR_A,
@@ -28,6 +27,7 @@ from tests.support import (
     registration,
     renewal,
     transfer,
+    work_once,
 )
 
 TEST_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
@@ -58,14 +58,6 @@ def tick() -> datetime:
     return moment
 
 
-def run_worker(container: Container, *, deliver: bool = True) -> None:
-    worker = Worker(container, deliver=deliver)
-    try:
-        worker.run_once()
-    finally:
-        worker.close()
-
-
 def build_world(container: Container) -> World:
     """Record the scenario (see the module's docstring); return its recorded-time boundaries."""
     world = World()
@@ -89,7 +81,7 @@ def build_world(container: Container) -> World:
             line(renewal("e-r1", "2025-04-01T09:00:00+03:00", "P0000002", "2025-04-01", "2035-03-31")),
         ],
     )
-    run_worker(container, deliver=False)
+    work_once(container, deliver=False)
     world.fanned_out = tick()
     container.delivery.deliver_due()
     world.delivered = tick()
@@ -108,7 +100,7 @@ def build_world(container: Container) -> World:
             line(crossing("e-c3", "2025-05-15T10:00:00+03:00", direction="entry", port="KFIA")),
         ],
     )
-    run_worker(container)
+    work_once(container)
     world.end = tick()
     return world
 

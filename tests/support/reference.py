@@ -24,8 +24,7 @@ from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.services.ingest import parse_lines
-from jawazat_events.worker import Worker
-from tests.support import registration
+from tests.support import registration, work_once
 
 # Written out again from docs/events.md ("Notification types"), not imported: the model must not share the
 # product's tables.
@@ -279,12 +278,8 @@ def outcome(call: Any, *args: Any, **kwargs: Any) -> str | None:
 
 
 def drain(container: Container) -> None:
-    """One worker pass without delivery, its advisory-lock connection closed afterwards."""
-    worker = Worker(container, deliver=False)
-    try:
-        worker.run_once()
-    finally:
-        worker.close()
+    """One worker pass without delivery."""
+    work_once(container, deliver=False)
 
 
 def alert_set(container: Container) -> list[Alert]:

@@ -1,9 +1,11 @@
-"""Loopback test servers: an aiosmtpd SMTP server and an HTTP endpoint speaking Twilio's Messages API.
+"""Loopback test servers: an aiosmtpd SMTP server, an HTTP endpoint speaking Twilio's Messages API, and a
+webhook receiver (all HTTP ones through the one `serving` helper).
 
-Both listen on 127.0.0.1 only and can be told how to answer: the SMTP handler refuses at MAIL, RCPT or
+All listen on 127.0.0.1 only and can be told how to answer: the SMTP handler refuses at MAIL, RCPT or
 DATA (always, or for the next few messages), or holds its DATA reply back after storing a message; the
-Twilio endpoint gives scripted replies (status, body, delay) and then Twilio's 201. They are context
-managers (`running_smtp()`, `running_twilio()`), so a test module wraps them in a fixture of its own (an
+Twilio endpoint gives scripted replies (status, body, delay) and then Twilio's 201; the webhook receiver
+scripted replies (status, headers, delay) and then 200s. They are context managers (`running_smtp()`,
+`running_twilio()`, `running_receiver()`), so a test module wraps them in a fixture of its own (an
 imported fixture would shadow its parameters, which ruff rightly flags) and a benchmark uses them directly.
 """
 
@@ -263,13 +265,20 @@ def make_handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 def running_twilio(account_sid: str = TWILIO_ACCOUNT_SID) -> Iterator[FakeTwilio]:
     """A fake Twilio Messages API on 127.0.0.1; its base URL is `.url` (the product's twilio_api_base)."""
     state = FakeTwilio(url="", account_sid=account_sid)
-    server = ThreadingHTTPServer((LOOPBACK, 0), make_handler(state))
+    with serving(make_handler(state)) as base:
+        state.url = base
+        yield state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 with this handler; yields its base URL."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), handler)
     server.daemon_threads = True
-    state.url = f"http://{LOOPBACK}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://{LOOPBACK}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -289,3 +298,85 @@ def loopback_env(database_url: str, smtp: LoopbackSmtp, twilio: FakeTwilio, fold
         "JAWAZAT_TWILIO_API_BASE": twilio.url,
         "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
     }
+
+
+# ------------------------------------------------------------------------------------- webhook receiver
+
+
+@dataclass
+class HookReply:
+    """One scripted answer of the webhook receiver: status, extra headers, and a delay before answering."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class HookRequest:
+    """One POST the receiver got: path, headers (lower-case names), raw body, arrival time."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    status: int = 0  # what it answered
+
+
+@dataclass
+class WebhookReceiver:
+    """A receiver of webhooks on loopback: what it got, and the replies it gives next (then 200s)."""
+
+    url: str
+    script: list[HookReply] = field(default_factory=list)
+    received: list[HookRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    default: HookReply = field(default_factory=HookReply)
+
+    def requests(self) -> list[HookRequest]:
+        with self.lock:
+            return list(self.received)
+
+    def accepted(self) -> list[HookRequest]:
+        """The requests answered with a 2xx."""
+        return [r for r in self.requests() if 200 <= r.status <= 299]
+
+
+def make_hook_handler(state: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
+    class Receiver(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            request = HookRequest(
+                self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()
+            )
+            with state.lock:
+                state.received.append(request)
+                reply = state.script.pop(0) if state.script else state.default
+            request.status = reply.status
+            time.sleep(reply.delay)
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                pass  # the sender gave up waiting
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Receiver
+
+
+@contextmanager
+def running_receiver(path: str = "/hooks/jawazat") -> Iterator[WebhookReceiver]:
+    """A webhook receiver on 127.0.0.1; `.url` is its endpoint (plain http: allow 127.0.0.1 for it)."""
+    state = WebhookReceiver(url="")
+    with serving(make_hook_handler(state)) as base:
+        state.url = base + path
+        yield state

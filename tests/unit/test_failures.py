@@ -15,7 +15,7 @@ from eventsourcing import persistence
 from jawazat_events.domain.delivery import AttemptOutcome
 from jawazat_events.projections.failures import ClaimLost, Failure, PositionMoved, classify, describe
 from jawazat_events.services.channels import DeliveryResult
-from jawazat_events.services.retry import RetryPolicy
+from jawazat_events.services.retry import ExponentialBackoff
 from jawazat_events.subscribers.sms import parse_retry_after
 
 
@@ -114,13 +114,11 @@ def test_retry_after_is_read_as_seconds_from_now(header: str | None, seconds: fl
     [(None, 30.0), (10.0, 30.0), (120.0, 120.0), (86_400.0, 3_600.0)],
 )
 def test_the_retry_policy_never_retries_sooner_than_asked(retry_after: float | None, delay: float) -> None:
-    policy = RetryPolicy(base_seconds=30, max_attempts=8, rng=random.Random(1))
+    policy = ExponentialBackoff(base_seconds=30, max_attempts=8, rng=random.Random(1))
     policy.rng.uniform = lambda a, b: 1.0  # type: ignore[method-assign]  # no jitter: exact delays
+    result = DeliveryResult.retry("Twilio HTTP 429", retry_after=retry_after)
     outcome, detail, next_at = policy.decide(
-        DeliveryResult.retry("Twilio HTTP 429", retry_after=retry_after),
-        attempts_so_far=0,
-        created_at=NOW,
-        now=NOW,
+        failures=1, age=timedelta(0), now=NOW, reason=result.detail, retry_after=result.retry_after
     )
     assert outcome == AttemptOutcome.RETRY and next_at == NOW + timedelta(seconds=delay)
     assert ("Retry-After" in detail) == (retry_after is not None and retry_after > 30)

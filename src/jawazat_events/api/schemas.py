@@ -21,7 +21,7 @@ from pydantic import (
 from jawazat_events.domain.notification_types import NotificationType, parse_notification_types
 from jawazat_events.domain.plausible import check_query_time
 from jawazat_events.services.fields import Email as EmailText
-from jawazat_events.services.fields import IdNumberText, UnifiedNumberText
+from jawazat_events.services.fields import IdNumberText, QuietHoursText, UnifiedNumberText, WebhookUrlText
 from jawazat_events.services.fields import Mobile as MobileText
 from jawazat_events.services.ingest import LineStatus
 
@@ -66,6 +66,19 @@ NotificationTypes = Annotated[
     Field(min_length=1, max_length=16, examples=[["entry_exit", "visa"]]),
     AfterValidator(_types),
 ]
+# Channel settings: the URL's length here; its form and addresses (the SSRF guard) in the service.
+WebhookUrl = Annotated[
+    WebhookUrlText,
+    Field(
+        description="https URL receiving the alerts as Standard Webhooks POSTs (http only to allowed hosts)",
+        examples=["https://hr.example.sa/hooks/jawazat"],
+    ),
+]
+QuietHours = Annotated[
+    QuietHoursText,
+    Field(description="HH:MM-HH:MM in the business time zone; null: off", examples=["22:00-07:00"]),
+]
+TypeList = Annotated[list[NotificationType], Field(max_length=16, examples=[["entry_exit"]])]
 
 
 class _Request(BaseModel):
@@ -95,6 +108,9 @@ class SubscriptionCreate(_Request):
     notification_types: NotificationTypes
     mobile: Mobile | None = None
     email: Email | None = None
+    webhook_url: WebhookUrl | None = Field(
+        default=None, description="this subscription's own webhook endpoint (else the establishment's)"
+    )
 
 
 class SubscriptionChange(_Request):
@@ -110,11 +126,19 @@ class SubscriptionChange(_Request):
     notification_types: NotificationTypes | None = None
     mobile: Mobile | None = None
     email: Email | None = None
+    webhook_url: WebhookUrl | None = Field(
+        default=None, description="this subscription's own webhook endpoint"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> SubscriptionChange:
-        if self.notification_types is None and self.mobile is None and self.email is None:
-            raise ValueError("give at least one of notification_types, mobile, email")
+        if (
+            self.notification_types is None
+            and self.mobile is None
+            and self.email is None
+            and not self.webhook_url
+        ):
+            raise ValueError("give at least one of notification_types, mobile, email, webhook_url")
         return self
 
 
@@ -140,6 +164,13 @@ class SubscriptionOut(BaseModel):
     mobile: str | None
     email: str | None
     since: str
+    # Present only when set; the secret only in the answer that made it.
+    webhook_url: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    webhook_secret: str | None = Field(
+        default=None,
+        description="the establishment's webhook signing secret (whsec_…), shown once when made",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class SubscriptionPage(BaseModel):
@@ -165,6 +196,37 @@ class ContactsUpdate(_Request):
     mobile: Mobile | None = None
     email: Email | None = None
     language: Literal["ar", "en"] | None = None
+    # Channel settings (docs/api.md, "Webhooks, quiet hours, digests"): null clears; left out keeps.
+    webhook_url: WebhookUrl | None = None
+    quiet_hours: QuietHours | None = None
+    urgent_types: TypeList | None = Field(default=None, description="types whose SMS are never held")
+    webhook_full_id_number: bool | None = Field(
+        default=None, description="send full ID numbers in webhooks (masked by default)"
+    )
+    digest_types: TypeList | None = Field(
+        default=None, description="types whose e-mails are folded into one daily digest (passport_expiry)"
+    )
+
+
+CHANNEL_FIELDS = ("webhook_url", "quiet_hours", "urgent_types", "webhook_full_id_number", "digest_types")
+
+
+class ChannelsOut(BaseModel):
+    """The establishment's channel settings: webhook endpoint, quiet hours, urgent and digest types."""
+
+    webhook_url: str | None
+    webhook_enabled: bool
+    quiet_hours: str | None
+    urgent_types: list[str]
+    webhook_full_id_number: bool
+    digest_types: list[str]
+
+
+class WebhookSecretOut(BaseModel):
+    """A new webhook signing secret (shown once); the previous one signs beside it until the given time."""
+
+    webhook_secret: str
+    previous_secret_valid_until: str
 
 
 class ContactsOut(BaseModel):
@@ -189,6 +251,13 @@ class ContactsOut(BaseModel):
     mobile: str | None
     email: str | None
     language: str
+    # Present only when the request set a channel field; the secret only when this request made it.
+    channels: ChannelsOut | None = Field(default=None, exclude_if=lambda value: value is None)
+    webhook_secret: str | None = Field(
+        default=None,
+        description="the webhook signing secret (whsec_…), shown once, when the first webhook_url is set",
+        exclude_if=lambda value: value is None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- alerts

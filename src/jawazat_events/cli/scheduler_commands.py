@@ -37,7 +37,7 @@ def scheduler(
         typer.Option(
             "--run-now",
             metavar="JOB",
-            help="run one job once and exit: passport_expiry, retry_deliveries or projection_lag",
+            help="run one job once and exit: passport_expiry, retry_deliveries, projection_lag or digests",
         ),
     ] = None,
     today: Annotated[

@@ -15,13 +15,15 @@ from eventsourcing.domain import Aggregate, event
 
 
 class AttemptOutcome(StrEnum):
-    """What one delivery attempt came to. `unknown` records a send a crashed worker may have completed."""
+    """What one delivery attempt came to. `unknown` records a send a crashed worker may have completed;
+    `held` an SMS kept back by the establishment's quiet hours (nothing was sent; the alert stays pending)."""
 
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
     DEAD_LETTER = "dead_letter"
     UNKNOWN = "unknown"
+    HELD = "held"
 
 
 class AlertStatus(StrEnum):
@@ -54,6 +56,7 @@ STATUS_AFTER: dict[str, AlertStatus] = {
     AttemptOutcome.UNKNOWN: AlertStatus.RETRYING,
     AttemptOutcome.FAILED: AlertStatus.FAILED,
     AttemptOutcome.DEAD_LETTER: AlertStatus.DEAD_LETTER,
+    AttemptOutcome.HELD: AlertStatus.PENDING,
     AlertStatus.DELIVERED: AlertStatus.DELIVERED,
 }
 
@@ -87,6 +90,7 @@ class AlertDelivery(Aggregate):
         self.establishment = establishment
         self.channel = channel
         self.attempts = 0
+        self.holds = 0  # attempts that only held the message back (quiet hours): not failures
         self.status: str = AlertStatus.PENDING.value
         self.provider_id: str | None = None
 
@@ -137,6 +141,7 @@ class AlertDelivery(Aggregate):
         next_attempt_at: datetime | None,
     ) -> None:
         self.attempts = attempt
+        self.holds += outcome == "held"
         self.status = status_after(outcome)
         if provider_id:
             self.provider_id = provider_id

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from jawazat_events.domain.channel_settings import ChannelSettings, NoWebhookSecret
 from jawazat_events.domain.errors import InvalidValue
 from jawazat_events.domain.identifiers import establishment_id
 from jawazat_events.domain.text import clean_text, parse_name
@@ -67,6 +69,7 @@ class Establishment(Aggregate):
         self.language = language
         self.api_key_hash = api_key_hash
         self.city = city
+        self.channels = ChannelSettings()
 
     @classmethod
     def register(
@@ -147,3 +150,160 @@ class Establishment(Aggregate):
     @event(ApiKeyRevoked)
     def _key_revoked(self, *, unified_number: str) -> None:
         self.api_key_hash = ""
+
+    # --- delivery channels: webhook endpoint and secrets, quiet hours, digests ------------------------
+
+    class WebhookSecretCreated(Event):
+        sealed_secret: str  # sealed by the engine (services.secretbox); never stored in clear
+
+    @property
+    def has_webhook_secret(self) -> bool:
+        """True once a webhook signing secret exists (it is shown once, when made)."""
+        return self.channels.sealed_secret is not None
+
+    def create_webhook_secret(self, *, sealed_secret: str) -> None:
+        """The establishment's first webhook signing secret (every endpoint of it is signed with it)."""
+        if self.has_webhook_secret:
+            raise ValueError("the establishment already has a webhook secret; rotate it instead")
+        self._secret_created(unified_number=self.unified_number, sealed_secret=sealed_secret)
+
+    @event(WebhookSecretCreated)
+    def _secret_created(self, *, unified_number: str, sealed_secret: str) -> None:
+        self.channels.sealed_secret = sealed_secret
+
+    class WebhookEndpointSet(Event):
+        url: str
+
+    def set_webhook(self, *, url: str) -> bool:
+        """Point webhooks at `url` (enabling it again if it was disabled); False when nothing changes."""
+        if not self.has_webhook_secret:
+            raise ValueError("a webhook endpoint needs the establishment's webhook secret first")
+        if url == self.channels.webhook_url and url not in self.channels.disabled_urls:
+            return False
+        self._webhook_set(unified_number=self.unified_number, url=url)
+        return True
+
+    @event(WebhookEndpointSet)
+    def _webhook_set(self, *, unified_number: str, url: str) -> None:
+        self.channels.webhook_url = url
+        self.channels.disabled_urls.discard(url)
+
+    class WebhookEndpointRemoved(Event):
+        url: str
+
+    def remove_webhook(self) -> bool:
+        """Stop delivering the establishment's alerts by webhook; False when none was set."""
+        if self.channels.webhook_url is None:
+            return False
+        self._webhook_removed(unified_number=self.unified_number, url=self.channels.webhook_url)
+        return True
+
+    @event(WebhookEndpointRemoved)
+    def _webhook_removed(self, *, unified_number: str, url: str) -> None:
+        self.channels.webhook_url = None
+
+    class WebhookSecretRotated(Event):
+        sealed_secret: str
+        previous_valid_until: datetime
+
+    def rotate_webhook_secret(self, *, sealed_secret: str, previous_valid_until: datetime) -> None:
+        """A new signing secret; the one it replaces keeps signing until `previous_valid_until`."""
+        if self.channels.sealed_secret is None:
+            raise NoWebhookSecret(
+                "webhook_url: the establishment has no webhook secret to rotate; set a webhook_url first"
+            )
+        self._secret_rotated(
+            unified_number=self.unified_number,
+            sealed_secret=sealed_secret,
+            previous_valid_until=previous_valid_until,
+        )
+
+    @event(WebhookSecretRotated)
+    def _secret_rotated(
+        self, *, unified_number: str, sealed_secret: str, previous_valid_until: datetime
+    ) -> None:
+        self.channels.previous_sealed_secret = self.channels.sealed_secret
+        self.channels.previous_valid_until = previous_valid_until
+        self.channels.sealed_secret = sealed_secret
+
+    class WebhookEndpointDisabled(Event):
+        url: str
+        reason: str
+        cause_alert_id: str | None
+
+    def disable_webhook(self, *, url: str, reason: str, cause_alert_id: str | None) -> bool:
+        """Stop delivering to `url` (it answered 410, or failed for days); False if already disabled."""
+        if url in self.channels.disabled_urls:
+            return False
+        self._webhook_disabled(
+            unified_number=self.unified_number, url=url, reason=reason, cause_alert_id=cause_alert_id
+        )
+        return True
+
+    @event(WebhookEndpointDisabled)
+    def _webhook_disabled(
+        self, *, unified_number: str, url: str, reason: str, cause_alert_id: str | None
+    ) -> None:
+        self.channels.disabled_urls.add(url)
+
+    class WebhookEndpointEnabled(Event):
+        url: str
+
+    def enable_webhook(self, *, url: str) -> bool:
+        """Deliver to a disabled endpoint again (the establishment registered it anew); False if enabled."""
+        if url not in self.channels.disabled_urls:
+            return False
+        self._webhook_enabled(unified_number=self.unified_number, url=url)
+        return True
+
+    @event(WebhookEndpointEnabled)
+    def _webhook_enabled(self, *, unified_number: str, url: str) -> None:
+        self.channels.disabled_urls.discard(url)
+
+    class DeliveryPreferencesChanged(Event):
+        quiet_hours: str | None
+        urgent_types: tuple[str, ...]
+        webhook_full_id_number: bool
+        digest_types: tuple[str, ...]
+
+    def set_delivery_preferences(
+        self,
+        *,
+        quiet_hours: str | None,
+        urgent_types: tuple[str, ...],
+        webhook_full_id_number: bool,
+        digest_types: tuple[str, ...],
+    ) -> bool:
+        """Quiet hours, urgent types, full ID numbers in webhooks, digests (checked); False if unchanged."""
+        current = self.channels
+        wanted = (quiet_hours, tuple(urgent_types), webhook_full_id_number, tuple(digest_types))
+        if wanted == (
+            current.quiet_hours,
+            current.urgent_types,
+            current.webhook_full_id_number,
+            current.digest_types,
+        ):
+            return False
+        self._preferences_changed(
+            unified_number=self.unified_number,
+            quiet_hours=quiet_hours,
+            urgent_types=tuple(urgent_types),
+            webhook_full_id_number=webhook_full_id_number,
+            digest_types=tuple(digest_types),
+        )
+        return True
+
+    @event(DeliveryPreferencesChanged)
+    def _preferences_changed(
+        self,
+        *,
+        unified_number: str,
+        quiet_hours: str | None,
+        urgent_types: tuple[str, ...],
+        webhook_full_id_number: bool,
+        digest_types: tuple[str, ...],
+    ) -> None:
+        self.channels.quiet_hours = quiet_hours
+        self.channels.urgent_types = tuple(urgent_types)
+        self.channels.webhook_full_id_number = webhook_full_id_number
+        self.channels.digest_types = tuple(digest_types)

@@ -45,6 +45,7 @@ class Subscription(Aggregate):
     ) -> None:
         self.unified_number = unified_number
         self.id_number = id_number
+        self.webhook_url: str | None = None  # its own webhook endpoint: WebhookChanged sets it
         self._start(notification_types, mobile, email)
 
     def _start(self, notification_types: tuple[str, ...], mobile: str | None, email: str | None) -> None:
@@ -174,6 +175,23 @@ class Subscription(Aggregate):
     ) -> None:
         self.active = False
         self.ended_reason = reason
+
+    class WebhookChanged(Event):
+        webhook_url: str | None
+
+    def set_webhook(self, webhook_url: str | None) -> bool:
+        """This subscription's own webhook endpoint (None: the establishment's); False when unchanged."""
+        self._require_active()
+        if webhook_url == self.webhook_url:
+            return False
+        self._webhook_changed(
+            unified_number=self.unified_number, id_number=self.id_number, webhook_url=webhook_url
+        )
+        return True
+
+    @event(WebhookChanged)
+    def _webhook_changed(self, *, unified_number: str, id_number: str, webhook_url: str | None) -> None:
+        self.webhook_url = webhook_url
 
     def _require_active(self) -> None:
         if not self.active:

@@ -205,6 +205,35 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "field.q.invalid": ("ابحث بأرقام من رقم الهوية فقط", "Search with digits of an ID number only"),
     "field.generic": ("القيمة غير صحيحة", "This value is not valid"),
+    "field.webhook_url.required": ("أدخل عنوان الويب هوك", "Enter the webhook URL"),
+    "field.webhook_url.invalid": (
+        "أدخل عنواناً صحيحاً يبدأ بـ https:// (حتى 2048 حرفاً، بلا مسافات ولا #)",
+        "Enter a valid address starting with https:// (up to 2,048 characters, no spaces or #)",
+    ),
+    "field.webhook_url.https": (
+        "يجب أن يبدأ العنوان بـ https://",
+        "The address must start with https://",
+    ),
+    "field.webhook_url.private": (
+        "هذا العنوان داخلي أو خاص: نرسل الويب هوك إلى عناوين عامة على الإنترنت فقط",
+        "This is an internal or private address: webhooks only go to public internet addresses",
+    ),
+    "field.webhook_url.credentials": (
+        "لا تضع اسم مستخدم أو كلمة مرور في العنوان؛ ضع رمزاً في المسار بدلاً منها",
+        "Do not put a user name or password in the address; put a token in its path instead",
+    ),
+    "field.quiet_hours.invalid": (
+        "أدخل ساعتي البداية والنهاية بصيغة 24 ساعة، مثل 22:00 و07:00، ومختلفتين",
+        "Enter a start and an end time on the 24-hour clock, such as 22:00 and 07:00, and not the same",
+    ),
+    "field.urgent_types.invalid": (
+        "اختر من أنواع الإشعارات المعروضة",
+        "Choose among the notification types shown",
+    ),
+    "field.digest_types.invalid": (
+        "الملخص اليومي متاح لتنبيهات انتهاء الجوازات فقط",
+        "The daily digest is for passport-expiry warnings only",
+    ),
     # --- notification types, statuses, channels, outcomes -----------------------------------------
     "type.entry_exit": ("الدخول والمغادرة", "Entry and exit"),
     "type.passport_expiry": ("انتهاء صلاحية الجواز", "Passport expiry"),
@@ -225,6 +254,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "status.failed.email": (
         "تعذّر الإرسال: رفض خادم البريد العنوان",
         "Failed: the mail server refused the address",
+    ),
+    "status.sent.webhook": (
+        "أُرسل: أكّد نظامكم استلامه",
+        "Sent: your system confirmed it received it",
+    ),
+    "status.failed.webhook": (
+        "تعذّر الإرسال: رفض عنوان الويب هوك الرسالة أو أُوقف",
+        "Failed: your webhook endpoint refused it, or the endpoint was disabled",
+    ),
+    "status.held": (
+        "مؤجَّل حتى {until} (ساعات الهدوء)",
+        "Held until {until} (quiet hours)",
     ),
     "status.dead_letter": ("توقفنا عن المحاولة بعد محاولات عديدة", "Gave up after repeated attempts"),
     "status.unknown": ("حالة غير معروفة", "Unknown status"),
@@ -248,17 +289,28 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "صحّح البريد الإلكتروني في صفحة جهات الاتصال أو في الاشتراك.",
         "Correct the e-mail address in Contacts, or on the subscription.",
     ),
+    "next.held": (
+        "لا يلزم أي إجراء: تُرسل الرسالة النصية تلقائياً عند انتهاء ساعات الهدوء "
+        "التي حددتموها في صفحة جهات الاتصال.",
+        "Nothing to do: the SMS goes out by itself when the quiet hours you set in Contacts end.",
+    ),
+    "next.fix_webhook": (
+        "أصلحوا نظامكم المستقبِل، ثم أعيدوا حفظ عنوان الويب هوك في صفحة جهات الاتصال لتُستأنف الإشعارات.",
+        "Fix your receiving system, then save the webhook URL again in Contacts to resume the alerts.",
+    ),
     "next.check_contact": (
         "تحقّق من جهة الاتصال في صفحة جهات الاتصال أو في الاشتراك؛ الإشعارات القادمة تُرسل من جديد.",
         "Check the contact details in Contacts or on the subscription; later alerts are sent afresh.",
     ),
     "channel.sms": ("رسالة نصية", "SMS"),
     "channel.email": ("بريد إلكتروني", "E-mail"),
+    "channel.webhook": ("ويب هوك (Webhook)", "Webhook"),
     "attempt.sent": ("أُرسل", "sent"),
     "attempt.retry": ("سيُعاد", "will retry"),
     "attempt.failed": ("تعذّر", "failed"),
     "attempt.dead_letter": ("توقّف", "gave up"),
     "attempt.unknown": ("غير مؤكد", "uncertain"),
+    "attempt.held": ("مؤجَّل لساعات الهدوء", "held for quiet hours"),
     "attempt.delivered": ("وصل", "delivered"),
     "outcome.accepted": ("مقبول", "Accepted"),
     "outcome.already_subscribed": ("مشترك مسبقاً", "Already subscribed"),
@@ -369,13 +421,85 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "alerts.older": ("إشعارات أقدم", "Older alerts"),
     "alerts.newest": ("الأحدث", "Newest"),
     # --- contacts --------------------------------------------------------------------------------
-    "contacts.title": ("جهات الاتصال الافتراضية", "Default contacts"),
+    "contacts.title": ("جهات الاتصال وقنوات التسليم", "Contacts and delivery"),
     "contacts.lead": (
         "تصل إليها إشعارات الاشتراكات التي ليس لها جوال أو بريد خاص بها.",
         "Alerts of subscriptions without a mobile or e-mail of their own go here.",
     ),
     "contacts.language_label": ("لغة الرسائل", "Language of the messages"),
     "contacts.saved": ("تم حفظ جهات الاتصال.", "Contacts saved."),
+    "contacts.defaults_title": ("الجوال والبريد ولغة الرسائل", "Mobile, e-mail and language"),
+    "contacts.webhook_title": ("الويب هوك: الإشعارات إلى أنظمتكم", "Webhook: alerts to your own systems"),
+    "contacts.webhook_lead": (
+        "نرسل كل إشعار أيضاً إلى هذا العنوان بصيغة JSON موقّعة (معيار Standard Webhooks)، إضافة إلى الرسائل "
+        "النصية والبريد.",
+        "Every alert also goes to this address as signed JSON (the Standard Webhooks specification), besides "
+        "the SMS and e-mails.",
+    ),
+    "contacts.webhook_current": ("العنوان الحالي", "Current address"),
+    "contacts.webhook_state": ("الحالة", "State"),
+    "contacts.webhook_on": ("يعمل", "Working"),
+    "contacts.webhook_off": (
+        "موقوف: رفض العنوان الإشعارات أو تعذّر الوصول إليه لأيام. أعيدوا حفظه بعد إصلاحه.",
+        "Disabled: it refused the alerts or could not be reached for days. Save it again once it works.",
+    ),
+    "contacts.webhook_url_label": ("عنوان الويب هوك", "Webhook URL"),
+    "contacts.webhook_url_hint": (
+        "عنوان يبدأ بـ https:// على نظامكم، مثل https://hr.example.sa/hooks/jawazat",
+        "An https:// address on your system, such as https://hr.example.sa/hooks/jawazat",
+    ),
+    "contacts.full_id_label": (
+        "أرسلوا رقم الهوية كاملاً في الويب هوك (يُخفى افتراضياً إلا آخر 4 أرقام)",
+        "Send the full ID number in webhooks (by default only its last 4 digits are shown)",
+    ),
+    "contacts.webhook_save": ("احفظ الويب هوك", "Save the webhook"),
+    "contacts.webhook_remove": ("أوقف الويب هوك", "Stop the webhook"),
+    "contacts.webhook_saved": ("تم حفظ الويب هوك.", "Webhook saved."),
+    "contacts.webhook_removed": (
+        "أُوقف الويب هوك: لن تُرسل إليه إشعارات جديدة.",
+        "Webhook stopped: no new alerts go to it.",
+    ),
+    "contacts.secret_new": (
+        "مفتاح التوقيع للويب هوك — انسخه الآن إلى نظامكم واحفظه في مكان آمن، فلن يظهر مرة أخرى:",
+        "The webhook signing secret — copy it to your system now and keep it safe; it will not be shown "
+        "again:",
+    ),
+    "contacts.secret_rotated": (
+        "مفتاح التوقيع الجديد — انسخه الآن، فلن يظهر مرة أخرى. يبقى المفتاح السابق يوقّع معه حتى {until}:",
+        "The new signing secret — copy it now; it will not be shown again. The previous one keeps signing "
+        "beside it until {until}:",
+    ),
+    "contacts.secret_rotate": (
+        "أنشئ مفتاح توقيع جديداً (يبقى القديم صالحاً 24 ساعة)",
+        "Make a new signing secret (the old one keeps working for 24 hours)",
+    ),
+    "contacts.delivery_title": ("ساعات الهدوء والملخص اليومي", "Quiet hours and daily digest"),
+    "contacts.delivery_saved": ("تم حفظ إعدادات التسليم.", "Delivery settings saved."),
+    "contacts.quiet_legend": ("ساعات الهدوء", "Quiet hours"),
+    "contacts.quiet_label": (
+        "أجّلوا الرسائل النصية غير العاجلة خلال ساعات الهدوء",
+        "Hold non-urgent SMS during quiet hours",
+    ),
+    "contacts.quiet_hint": (
+        "مقترح: من 22:00 إلى 07:00 بتوقيت {zone}. لا يؤجَّل البريد ولا الويب هوك.",
+        "Suggested: 22:00 to 07:00, {zone} time. E-mails and webhooks are never held.",
+    ),
+    "contacts.quiet_now": ("المعمول به الآن", "In force now"),
+    "contacts.quiet_off": ("ساعات الهدوء غير مفعّلة", "Quiet hours are off"),
+    "contacts.quiet_on": ("من {start} إلى {end}", "From {start} to {end}"),
+    "contacts.quiet_start": ("من الساعة", "From"),
+    "contacts.quiet_end": ("إلى الساعة", "Until"),
+    "contacts.urgent_legend": (
+        "أنواع عاجلة: رسائلها النصية لا تؤجَّل أبداً",
+        "Urgent types: their SMS are never held",
+    ),
+    "contacts.digest_legend": ("الملخص اليومي بالبريد", "Daily e-mail digest"),
+    "contacts.digest_hint": (
+        "بريد واحد في اليوم يسرد تنبيهات انتهاء الجوازات بدلاً من بريد لكل تنبيه (إلى البريد الافتراضي).",
+        "One e-mail a day listing the passport-expiry warnings instead of one e-mail each (to the default "
+        "e-mail address).",
+    ),
+    "contacts.delivery_save": ("احفظ إعدادات التسليم", "Save the delivery settings"),
     # --- keys ------------------------------------------------------------------------------------
     "keys.title": ("مفتاح الربط البرمجي (API)", "API key"),
     "keys.lead": (
@@ -490,6 +614,9 @@ _ENTRIES.update(
         "event.ticket_status_changed": ("تغيّر حالة طلب التواصل", "Support request status changed"),
         "event.ticket_message_added": ("رسالة على طلب التواصل", "Message on a support request"),
         "type.request_status": ("حالة الطلبات", "Request status"),
+        # Alerts about no single event: e-mails to the establishment itself.
+        "event.daily_digest": ("الملخص اليومي لتنبيهات الجوازات", "Daily digest of passport warnings"),
+        "event.webhook_disabled": ("إيقاف عنوان الويب هوك", "Webhook endpoint disabled"),
     }
 )
 

@@ -6,13 +6,16 @@ Delivery (`services.dispatch`) speaks only to this interface; the channels thems
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Literal, Protocol
 
 from jawazat_events.domain.delivery import AttemptOutcome
 
-ChannelName = Literal["email", "sms"]
+ChannelName = Literal["email", "sms", "webhook"]
 Language = Literal["ar", "en"]
+# A result's machine-readable hint beside its words: the webhook endpoint answered 410 Gone.
+ENDPOINT_GONE = "endpoint_gone"
 
 # Every Message-ID (and so every provider-side duplicate check) is derived from the alert id in this domain.
 MESSAGE_ID_DOMAIN = "jawazat.example"
@@ -29,21 +32,26 @@ class OutgoingMessage:
 
     alert_id: str
     channel: ChannelName
-    recipient: str  # E.164 mobile number for "sms", e-mail address for "email"
+    recipient: str  # E.164 mobile number for "sms", e-mail address for "email", URL for "webhook"
     subject: str | None
     text: str
     html: str | None
     language: Language
+    # Webhooks: the establishment the message belongs to, and the secrets that sign it (never shown).
+    establishment: str | None = None
+    signing_secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
     """What one delivery attempt came to: sent, retry later (with the reason), or failed for good."""
 
-    outcome: AttemptOutcome  # sent, retry or failed
+    outcome: AttemptOutcome  # sent, retry or failed; held (quiet hours)
     detail: str
     provider_id: str | None = None
     retry_after: float | None = None  # seconds the provider asked us to wait (`Retry-After`), for a retry
+    hold_until: datetime | None = None  # for `held`
+    signal: str | None = None  # e.g. ENDPOINT_GONE
 
     @classmethod
     def sent(cls, provider_id: str, detail: str = "") -> DeliveryResult:
@@ -59,6 +67,11 @@ class DeliveryResult:
     def failed(cls, reason: str) -> DeliveryResult:
         """A permanent failure: sending the same message again cannot succeed."""
         return cls(AttemptOutcome.FAILED, reason)
+
+    @classmethod
+    def held(cls, until: datetime, reason: str) -> DeliveryResult:
+        """Kept back on purpose (quiet hours): nothing was sent; try again at `until`."""
+        return cls(AttemptOutcome.HELD, reason, hold_until=until)
 
     @property
     def ok(self) -> bool:

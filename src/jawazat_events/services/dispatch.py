@@ -4,6 +4,10 @@ Flow for one alert: claim it in the alert queue (a lease, so several workers nev
 render it, send it, then record the attempt as an event on the alert's `AlertDelivery` aggregate (the
 record of truth) and apply it to the alert's row at once. The queue, the names, the templates and the
 channels are adapters this service receives as Protocols (`services.ports`, `services.channels`).
+`DeliveryRules` (`services.delivery_rules`) acts before rendering (an SMS held by quiet hours, a webhook's
+signed JSON) and after recording (retiring a webhook endpoint); a transient failure is retried on the
+policy of the alert's channel (`services.retry.RetryPolicies`); holds are not failures and never count
+towards giving up.
 
 The crash window, decided deliberately: a worker that dies after the provider accepted a message but
 before the attempt was recorded leaves a claim behind. When the lease expires, the next worker records an
@@ -31,8 +35,15 @@ from jawazat_events.domain.identifiers import person_id
 from jawazat_events.domain.person import Person
 from jawazat_events.services.application import JawazatApplication
 from jawazat_events.services.channels import Channel, DeliveryResult, OutgoingMessage
-from jawazat_events.services.ports import AlertQueue, ClaimedAlert, MessageRenderer, NameDirectory
-from jawazat_events.services.retry import RetryPolicy
+from jawazat_events.services.delivery_rules import DeliveryRules, Settled
+from jawazat_events.services.ports import (
+    AlertQueue,
+    ClaimedAlert,
+    MessageRenderer,
+    NameDirectory,
+    QueuedAlert,
+)
+from jawazat_events.services.retry import RetryPolicies
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +79,8 @@ class Dispatcher:
         renderer: MessageRenderer,
         channels: Mapping[str, Channel],
         clock: Callable[[], datetime],
-        retry: RetryPolicy,
+        retry: RetryPolicies,
+        rules: DeliveryRules,
         worker_id: str,
         concurrency: int = 20,
         lease_seconds: float = LEASE.total_seconds(),
@@ -80,6 +92,7 @@ class Dispatcher:
         self.channels = channels
         self.clock = clock
         self.retry = retry
+        self.rules = rules
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease_seconds)
@@ -166,11 +179,14 @@ class Dispatcher:
         # Each channel paces itself to its declared rate (subscribers.ratelimit); this only sends.
         names = self._person_names({item.alert.id_number for item in items})
         establishments = self.names.establishment_names(sorted({item.alert.establishment for item in items}))
+        special = self.rules.prepare([item.alert for item in items], now=self.clock())
 
         def prepare(item: ClaimedAlert) -> OutgoingMessage | DeliveryResult:
             alert = item.alert
             if self.channels.get(alert.channel) is None:
                 return DeliveryResult.failed(f"no channel configured for {alert.channel}")
+            if alert.alert_id in special:  # held by quiet hours, or a webhook's signed JSON
+                return special[alert.alert_id]
             try:
                 return self.renderer.render(
                     alert,
@@ -215,6 +231,7 @@ class Dispatcher:
     ) -> None:
         now = self.clock()
         touched: dict[UUID, AlertDelivery] = {}
+        settled: list[Settled] = []
         for item, result in zip(items, results, strict=True):
             alert = item.alert
             key = UUID(alert.alert_id)
@@ -235,12 +252,9 @@ class Dispatcher:
                     detail=f"a worker ({item.stale_holder}) stopped during this send: the message may have "
                     "been delivered already; sending again (possible duplicate)",
                 )
-            outcome, detail, next_at = self.retry.decide(
-                result,
-                attempts_so_far=record.attempts,
-                created_at=datetime.fromisoformat(alert.created_at),
-                now=now,
-            )
+            # Quiet-hours holds are not failures: they do not count towards giving up.
+            outcome, detail, next_at = self._outcome(alert, result, record.attempts - record.holds, now)
+            settled.append(Settled(alert, outcome, result))
             record.record_attempt(
                 outcome=outcome,
                 detail=detail,
@@ -266,6 +280,23 @@ class Dispatcher:
             log.warning("delivery records raced with another worker; leaving theirs")
             return
         self.queue.apply(events)
+        self.rules.after_record(settled)
+
+    def _outcome(
+        self, alert: QueuedAlert, result: DeliveryResult, attempts_so_far: int, now: datetime
+    ) -> tuple[AttemptOutcome, str, datetime | None]:
+        """The outcome to record for this result, its detail, and when to try again (None: never)."""
+        if result.outcome == AttemptOutcome.HELD:
+            return AttemptOutcome.HELD, result.detail, result.hold_until
+        if result.outcome != AttemptOutcome.RETRY:
+            return result.outcome, result.detail or result.outcome, None
+        return self.retry.for_channel(alert.channel).decide(
+            failures=attempts_so_far + 1,
+            age=now - datetime.fromisoformat(alert.created_at),
+            now=now,
+            reason=result.detail,
+            retry_after=result.retry_after,
+        )
 
     # --- provider reports ------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from jawazat_events.domain.notification_types import parse_notification_types
 from jawazat_events.domain.person import Person
 from jawazat_events.domain.subscription import Subscription
 from jawazat_events.services.application import JawazatApplication
+from jawazat_events.services.channel_settings import ChannelChange, ChannelService
 
 API_KEY_PREFIX = "jzk"
 
@@ -61,6 +62,10 @@ class SubscriptionView:
     mobile: str | None
     email: str | None
     since: str
+    # Issue 15, not part of the contract's subscription shape: the subscription's own webhook endpoint,
+    # and the establishment's webhook secret when this request made it (shown once).
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,21 +77,24 @@ class SubscriptionView:
         }
 
 
-def _view(subscription: Subscription) -> SubscriptionView:
+def _view(subscription: Subscription, webhook_secret: str | None = None) -> SubscriptionView:
     return SubscriptionView(
         id_number=subscription.id_number,
         notification_types=list(subscription.notification_types),
         mobile=subscription.mobile,
         email=subscription.email,
         since=subscription.since.isoformat(),
+        webhook_url=subscription.webhook_url,
+        webhook_secret=webhook_secret,
     )
 
 
 class EstablishmentService:
     """What establishments (and operators on their behalf) can do."""
 
-    def __init__(self, app: JawazatApplication) -> None:
+    def __init__(self, app: JawazatApplication, *, channels: ChannelService) -> None:
         self.app = app
+        self.channels = channels  # webhook endpoints and secrets, quiet hours, digests
 
     # --- establishments --------------------------------------------------------------------------
 
@@ -156,14 +164,20 @@ class EstablishmentService:
         email: str | None = None,
         mobile: str | None = None,
         language: str | None = None,
+        channels: ChannelChange | None = None,
     ) -> dict[str, str | None]:
-        """Change the establishment's default contacts and language."""
+        """Change the establishment's default contacts and language (and channel settings, checked
+        beforehand, in the same save)."""
         establishment = self._establishment(unified_number)
-        establishment.update_defaults(
-            email=parse_email(email) if email else None,
-            mobile=parse_mobile(mobile) if mobile else None,
-            language=language,
-        )
+        contacts_given = email is not None or mobile is not None or language is not None
+        if contacts_given or channels is None or channels.empty:
+            establishment.update_defaults(
+                email=parse_email(email) if email else None,
+                mobile=parse_mobile(mobile) if mobile else None,
+                language=language,
+            )
+        if channels is not None:
+            self.channels.apply(establishment, channels)
         self.app.save(establishment)
         return self.defaults(unified_number)
 
@@ -188,14 +202,23 @@ class EstablishmentService:
         notification_types: Any,
         mobile: str | None = None,
         email: str | None = None,
+        webhook_url: str | None = None,
     ) -> SubscriptionView:
-        """Subscribe to an ID number the establishment sponsors now."""
+        """Subscribe to an ID number the establishment sponsors now (optionally with its own webhook)."""
         establishment = self._establishment(unified_number)
         types = parse_notification_types(notification_types)
         number = self._sponsored(establishment.unified_number, id_number)
         own_mobile = parse_mobile(mobile) if mobile else None
         own_email = parse_email(email) if email else None
-        if not own_mobile and not own_email and not establishment.mobile and not establishment.email:
+        own_webhook = self._checked_webhook(webhook_url)
+        webhook = own_webhook or _enabled_webhook(establishment)
+        if (
+            not own_mobile
+            and not own_email
+            and not establishment.mobile
+            and not establishment.email
+            and not webhook
+        ):
             raise NoContact(
                 "mobile or email is required: the establishment has no default contacts to fall back on"
             )
@@ -214,8 +237,9 @@ class EstablishmentService:
             if subscription.active:
                 raise AlreadySubscribed(f"already subscribed to {number}")
             subscription.resubscribe(notification_types=types, mobile=own_mobile, email=own_email)
-        self.app.save(subscription)
-        return _view(subscription)
+        secret = self._set_subscription_webhook(establishment, subscription, own_webhook)
+        self.app.save(subscription, establishment)
+        return _view(subscription, secret)
 
     def change(
         self,
@@ -225,18 +249,25 @@ class EstablishmentService:
         notification_types: Any = None,
         mobile: str | None = None,
         email: str | None = None,
+        webhook_url: str | None = None,
     ) -> SubscriptionView:
-        """Change a subscription's types and/or contacts."""
+        """Change a subscription's types, contacts and/or its own webhook endpoint."""
         subscription = self._subscription(unified_number, id_number)
-        subscription.change(
-            notification_types=(
-                parse_notification_types(notification_types) if notification_types is not None else None
-            ),
-            mobile=parse_mobile(mobile) if mobile else None,
-            email=parse_email(email) if email else None,
+        own_webhook = self._checked_webhook(webhook_url)
+        if notification_types is not None or mobile is not None or email is not None:
+            subscription.change(
+                notification_types=(
+                    parse_notification_types(notification_types) if notification_types is not None else None
+                ),
+                mobile=parse_mobile(mobile) if mobile else None,
+                email=parse_email(email) if email else None,
+            )
+        establishment = self._establishment(unified_number)
+        secret = self._set_subscription_webhook(
+            establishment, subscription, own_webhook, keep=webhook_url is None
         )
-        self.app.save(subscription)
-        return _view(subscription)
+        self.app.save(subscription, establishment)
+        return _view(subscription, secret)
 
     def unsubscribe(self, unified_number: str, id_number: str) -> None:
         """Cancel the subscription for a person who no longer belongs to the establishment."""
@@ -247,6 +278,24 @@ class EstablishmentService:
     def get(self, unified_number: str, id_number: str) -> SubscriptionView:
         """One active subscription of the establishment."""
         return _view(self._subscription(unified_number, id_number))
+
+    # --- a subscription's own webhook endpoint ----------------------------------------------------------
+
+    def _checked_webhook(self, webhook_url: str | None) -> str | None:
+        return None if webhook_url is None else self.channels.url_guard(webhook_url)
+
+    def _set_subscription_webhook(
+        self, establishment: Establishment, subscription: Subscription, url: str | None, *, keep: bool = False
+    ) -> str | None:
+        """Record the subscription's endpoint (None: the establishment's), making the establishment's
+        signing secret if it has none; returns that new secret (shown once) or None."""
+        if keep:
+            return None
+        subscription.set_webhook(url)
+        if url is None:
+            return None
+        establishment.enable_webhook(url=url)
+        return self.channels.ensure_secret(establishment)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -283,3 +332,8 @@ class EstablishmentService:
                 f"establishment {establishment.unified_number} has no subscription for {number}"
             )
         return subscription
+
+
+def _enabled_webhook(establishment: Establishment) -> str | None:
+    url = establishment.channels.webhook_url
+    return url if url and url not in establishment.channels.disabled_urls else None

@@ -1,5 +1,5 @@
-"""The pydantic field types of ID numbers, unified numbers, names, codes, mobiles and e-mails, for feed
-lines and HTTP requests alike.
+"""The pydantic field types of ID numbers, unified numbers, names, codes, mobiles, e-mails, webhook URLs
+and quiet hours, for feed lines and HTTP requests alike.
 
 One check each, the domain's parser, whose sentence names the field: the model's field name, or for a
 request parameter (which pydantic does not name) `id_number` / `unified`. HTTP input is first held to
@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
+from jawazat_events.domain.channel_settings import MAX_WEBHOOK_URL_LENGTH, check_quiet_hours
 from jawazat_events.domain.identifiers import parse_email, parse_id_number, parse_mobile, parse_unified_number
 from jawazat_events.domain.text import parse_code, parse_name
 
@@ -51,3 +52,7 @@ Code = Annotated[str, AfterValidator(checked_code)]
 # Contacts, held to a length first (stored normalised: E.164, lower-case domain).
 Mobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(parse_mobile)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(parse_email)]
+# Channel settings: a webhook URL held to its length (its form and addresses: the SSRF guard, which the
+# channel-settings service runs), quiet hours as `HH:MM-HH:MM` (normalised).
+WebhookUrlText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_WEBHOOK_URL_LENGTH)]
+QuietHoursText = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(check_quiet_hours)]

@@ -1,14 +1,14 @@
 """What the application services need from the adapters, as Protocols: the services never import an adapter.
 
-The projections implement the read-model ports (`AlertQueue`, `NameDirectory`, `AlertLedger`,
-`RequestIndex`, `SubscriptionLedger`, `PassportCalendar`), the subscribers implement `MessageRenderer`
-(and the channels `services.channels.Channel`), and the composition root (`bootstrap.py`) hands each
-service its adapters.
+The projections implement the read-model ports (`AlertQueue`, `NameDirectory`, `ChannelLedger`,
+`AlertLedger`, `RequestIndex`, `SubscriptionLedger`, `PassportCalendar`), the subscribers implement
+`MessageRenderer` and `WebhookRenderer` (and the channels `services.channels.Channel`), and the
+composition root (`bootstrap.py`) hands each service its adapters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -25,6 +25,8 @@ class QueuedAlert:
     """An alert row as delivery reads it: who gets what about which event, and how far delivery got."""
 
     alert_id: str
+    position: int  # of the event that made the alert (settings are read as they stood there)
+    event_id: str
     event_type: str
     notification_type: str
     id_number: str
@@ -90,6 +92,49 @@ class MessageRenderer(Protocol):
         self, alert: QueuedAlert, *, person_names: tuple[str, str], establishment_name: str
     ) -> OutgoingMessage:
         """The message for this alert's channel, recipient and language; raises when it cannot be made."""
+        ...
+
+
+class WebhookRenderer(Protocol):
+    """Turns an alert into a webhook's JSON body (the format lives with the webhook channel)."""
+
+    def webhook_body(self, alert: QueuedAlert, *, full_id_number: bool) -> str:
+        """The body, the same on every retry; the ID number masked unless `full_id_number`."""
+        ...
+
+
+# --- channel settings (webhooks, quiet hours, digests) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EstablishmentChannels:
+    """An establishment's channel settings as they stood at one position in the store."""
+
+    webhook_url: str | None = None
+    disabled_urls: frozenset[str] = frozenset()
+    quiet_hours: str | None = None
+    urgent_types: frozenset[str] = frozenset()
+    full_id_number: bool = False
+    digest_types: frozenset[str] = frozenset()
+
+
+class ChannelSettingsAt(Protocol):
+    """Versions of some establishments' channel settings, looked up by position."""
+
+    def establishment(self, unified: str, position: int | None) -> EstablishmentChannels:
+        """Establishment-wide settings just before `position` (None: the current ones)."""
+        ...
+
+
+class ChannelLedger(Protocol):
+    """What delivery reads about channels: settings by position, and webhook deliveries (read models)."""
+
+    def settings(self, unified_numbers: Iterable[str]) -> ChannelSettingsAt:
+        """Every version of these establishments' channel settings."""
+        ...
+
+    def webhook_delivered_since(self, *, establishment: str, url: str, since: str) -> bool:
+        """Whether any alert reached this endpoint (sent or delivered) at or after `since` (UTC ISO)."""
         ...
 
 

@@ -96,6 +96,7 @@ OPERATIONS = [
     ("PATCH", "/v1/subscriptions/{id_number}"),
     ("DELETE", "/v1/subscriptions/{id_number}"),
     ("PUT", "/v1/contacts"),
+    ("POST", "/v1/contacts/webhook-secret"),
     ("GET", "/v1/alerts"),
     ("POST", "/v1/events"),
     ("GET", "/v1/audit/events"),

@@ -16,8 +16,8 @@ from jawazat_events.domain.errors import DomainError, NotSubscribed
 from jawazat_events.generate import FeedGenerator, establishment_numbers
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.projections.tables import REBUILD_MARKERS
-from tests.support import ingest, notifications
-from tests.support.audit import READ_MODELS, audit_container, build_world, digest, run_worker
+from tests.support import ingest, notifications, work_once
+from tests.support.audit import READ_MODELS, audit_container, build_world, digest
 
 PEOPLE, EVENTS, SEED = 40, 400, 21
 
@@ -36,7 +36,7 @@ def populate(container: Container) -> None:
             item["sponsor"], item["id_number"], notification_types="entry_exit,visa,passport_renewal"
         )
     ingest(container, lines[PEOPLE : EVENTS // 2])
-    run_worker(container)
+    work_once(container)
     changed = 0
     for item in subscribed:  # some subscriptions ended with a transfer meanwhile
         try:
@@ -46,7 +46,7 @@ def populate(container: Container) -> None:
             continue
     assert changed
     ingest(container, lines[EVENTS // 2 :])
-    run_worker(container, deliver=False)  # some alerts made and not yet sent
+    work_once(container, deliver=False)  # some alerts made and not yet sent
 
 
 @pytest.fixture
@@ -92,15 +92,15 @@ def test_rebuilding_one_read_model_leaves_the_others(clear_live: Container) -> N
 
 
 def test_sent_alerts_are_not_sent_again(live: Container) -> None:
-    run_worker(live)  # everything due is sent…
-    run_worker(live)  # …and the projections have followed the delivery records
+    work_once(live)  # everything due is sent…
+    work_once(live)  # …and the projections have followed the delivery records
     outbox = Path(live.settings.outbox_dir)
     files = sorted(p.name for p in outbox.iterdir())
     attempts = _delivery_events(live)
     before = digest(live)
     live.rebuilder.rebuild()
     assert {a["status"] for a in list_alerts(live.read_models.db)} == {"sent"}
-    run_worker(live)
+    work_once(live)
     assert sorted(p.name for p in outbox.iterdir()) == files
     assert _delivery_events(live) == attempts
     assert digest(live) == before

@@ -54,7 +54,9 @@ IdNumberPath = Annotated[IdNumber, Path(description="the person's ID number")]
 
 
 def _out(view: SubscriptionView) -> SubscriptionOut:
-    return SubscriptionOut.model_validate(view.as_dict())
+    return SubscriptionOut.model_validate(
+        view.as_dict() | {"webhook_url": view.webhook_url, "webhook_secret": view.webhook_secret}
+    )
 
 
 @router.post(
@@ -75,6 +77,7 @@ def create_subscription(
         notification_types=body.notification_types,
         mobile=body.mobile,
         email=body.email,
+        webhook_url=body.webhook_url,
     )
     state.catch_up_index()
     response.headers["Location"] = f"/v1/subscriptions/{view.id_number}"
@@ -123,6 +126,7 @@ def change_subscription(
         notification_types=body.notification_types,
         mobile=body.mobile,
         email=body.email,
+        webhook_url=body.webhook_url,
     )
     state.catch_up_index()
     return _out(view)

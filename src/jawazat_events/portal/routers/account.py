@@ -1,8 +1,10 @@
-"""The establishment's own settings: `/portal/contacts` (defaults and language), `/portal/keys` (the API
-key: create, rotate, revoke), `/portal/users` (who may sign in for the establishment)."""
+"""The establishment's own settings: `/portal/contacts` (defaults and language; the channels: webhook,
+quiet hours, urgent types, digest), `/portal/keys` (the API key: create, rotate, revoke), `/portal/users`
+(who may sign in for the establishment)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,6 +12,7 @@ from fastapi.responses import Response
 
 from jawazat_events.domain.errors import DomainError
 from jawazat_events.domain.portal_user import UnknownPortalUser
+from jawazat_events.portal.channel_form import DIGEST_CHOICES, URGENT_CHOICES, DeliveryForm, channel_errors
 from jawazat_events.portal.forms import Errors, field_errors
 from jawazat_events.portal.web import EstablishmentUser, PageNotFound, Portal, redirect, render, url
 from jawazat_events.services.portal_users import Principal
@@ -28,24 +31,47 @@ def _contacts_page(
     status: int = 200,
     errors: Errors | None = None,
     form: dict[str, str] | None = None,
+    webhook_form: dict[str, Any] | None = None,
+    delivery_form: DeliveryForm | None = None,
     notice: str | None = None,
+    secret: str | None = None,
+    secret_until: datetime | None = None,
 ) -> Response:
-    defaults = portal.container.establishments.defaults(str(user.establishment))
+    unified = str(user.establishment)
+    defaults = portal.container.establishments.defaults(unified)
+    channels = portal.container.channel_service.view(unified)
     return render(
         request,
         "contacts.html",
         title_key="contacts.title",
         status=status,
         defaults=defaults,
+        channels=channels,
         errors=errors or {},
         form=form or {"mobile": "", "email": "", "language": defaults["language"] or "ar"},
+        webhook_form=webhook_form
+        or {"webhook_url": channels["webhook_url"] or "", "full_id": channels["webhook_full_id_number"]},
+        delivery_form=delivery_form or DeliveryForm.of(channels),
+        urgent_choices=URGENT_CHOICES,
+        digest_choices=DIGEST_CHOICES,
+        zone=portal.container.settings.timezone,
         notice=notice,
+        secret=secret,
+        secret_until=secret_until,
     )
+
+
+_DONE = {
+    "saved": "contacts.saved",
+    "webhook": "contacts.webhook_saved",
+    "webhook_removed": "contacts.webhook_removed",
+    "delivery": "contacts.delivery_saved",
+}
 
 
 @router.get("/contacts")
 def contacts(request: Request, portal: Portal, user: EstablishmentUser, done: str | None = None) -> Response:
-    return _contacts_page(request, portal, user, notice="contacts.saved" if done == "saved" else None)
+    return _contacts_page(request, portal, user, notice=_DONE.get(done or ""))
 
 
 @router.post("/contacts")
@@ -69,6 +95,87 @@ def save_contacts(
         return _contacts_page(request, portal, user, status=422, errors=field_errors(error), form=form)
     portal.api.catch_up_index()
     return redirect(request, url("/contacts", done="saved"))
+
+
+def _save_channels(portal: Portal, user: Principal, **fields: Any) -> str | None:
+    """Check the fields and save them with the establishment (as `PUT /v1/contacts` does); the webhook
+    secret when this change made the establishment's first one (shown once), else None."""
+    change = portal.container.channel_service.prepare(**fields)
+    portal.container.establishments.update_defaults(str(user.establishment), channels=change)
+    portal.api.catch_up_index()
+    return change.new_secret
+
+
+@router.post("/contacts/webhook")
+def save_webhook(
+    request: Request,
+    portal: Portal,
+    user: EstablishmentUser,
+    webhook_url: Annotated[str, Form(max_length=4096)] = "",
+    full_id: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    form = {"webhook_url": webhook_url, "full_id": bool(full_id)}
+    if not webhook_url.strip():
+        errors = {"webhook_url": "field.webhook_url.required"}
+        return _contacts_page(request, portal, user, status=422, errors=errors, webhook_form=form)
+    try:
+        secret = _save_channels(
+            portal, user, webhook_url=webhook_url.strip(), webhook_full_id_number=bool(full_id)
+        )
+    except DomainError as error:
+        errors = channel_errors(error)
+        return _contacts_page(request, portal, user, status=422, errors=errors, webhook_form=form)
+    if secret is not None:  # shown on this answer only: the store keeps it sealed
+        return _contacts_page(request, portal, user, notice="contacts.webhook_saved", secret=secret)
+    return redirect(request, url("/contacts", done="webhook"))
+
+
+@router.post("/contacts/webhook/remove")
+def remove_webhook(request: Request, portal: Portal, user: EstablishmentUser) -> Response:
+    _save_channels(portal, user, webhook_url=None)
+    return redirect(request, url("/contacts", done="webhook_removed"))
+
+
+@router.post("/contacts/webhook-secret")
+def rotate_webhook_secret(request: Request, portal: Portal, user: EstablishmentUser) -> Response:
+    """A new signing secret, shown on this answer only; the old one signs beside it for a while."""
+    try:
+        secret, until = portal.container.channel_service.rotate_secret(str(user.establishment))
+    except DomainError as error:
+        return _contacts_page(request, portal, user, status=422, errors=channel_errors(error))
+    return _contacts_page(request, portal, user, secret=secret, secret_until=until)
+
+
+@router.post("/contacts/delivery")
+def save_delivery(
+    request: Request,
+    portal: Portal,
+    user: EstablishmentUser,
+    quiet: Annotated[str, Form(max_length=10)] = "",
+    quiet_start: Annotated[str, Form(max_length=10)] = "",
+    quiet_end: Annotated[str, Form(max_length=10)] = "",
+    urgent_types: Annotated[list[str] | None, Form()] = None,
+    digest_types: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    form = DeliveryForm(
+        quiet=bool(quiet),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        urgent_types=[kind for kind in (urgent_types or []) if isinstance(kind, str)][:16],
+        digest_types=[kind for kind in (digest_types or []) if isinstance(kind, str)][:16],
+    )
+    try:
+        _save_channels(
+            portal,
+            user,
+            quiet_hours=form.quiet_hours(),
+            urgent_types=form.urgent_types,
+            digest_types=form.digest_types,
+        )
+    except DomainError as error:
+        errors = channel_errors(error)
+        return _contacts_page(request, portal, user, status=422, errors=errors, delivery_form=form)
+    return redirect(request, url("/contacts", done="delivery"))
 
 
 # --- API key -------------------------------------------------------------------------------------------
