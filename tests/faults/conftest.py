@@ -1,4 +1,4 @@
-"""The fault suite (issue 10): PostgreSQL restarts in a private cluster, channels down and slow, an outbox
+"""The fault suite: PostgreSQL restarts in a private cluster, channels down and slow, an outbox
 that cannot be written, and a soak with workers killed at random. Each scenario checks the store and the
 alerts against the reference model and records its figures (`tests/support/figures.py`), printed in a
 summary section at the end of the run."""

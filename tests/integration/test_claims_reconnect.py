@@ -1,4 +1,4 @@
-"""Workers survive lost connections and never apply a partition's events twice (issue 10, item 9).
+"""Workers survive lost connections and never apply a partition's events twice.
 
 On the machine's PostgreSQL, without restarting it: the server is made to drop this test database's
 sessions (`pg_terminate_backend`), which is what a restart does to them. The claims connection reconnects

@@ -1,4 +1,4 @@
-"""No single event stops a projection (issue 10, item 1), on each backend.
+"""No single event stops a projection on each backend.
 
 An event a read model cannot apply is isolated by halving its batch and parked, in the transaction that
 moves the position past it; the batch's healthy events are applied exactly once and other people's alerts

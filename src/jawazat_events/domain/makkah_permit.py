@@ -35,7 +35,8 @@ from jawazat_events.domain.requests import (
     request_fields,
 )
 
-# The individuals' platform serves these categories (CONTRACT.md); others go through their establishment.
+# The individuals' platform serves these categories (docs/eservices.md); others go through their
+# establishment.
 INDIVIDUAL_CATEGORIES = (
     "domestic_worker",
     "dependant",

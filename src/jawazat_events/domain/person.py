@@ -33,7 +33,7 @@ class Visa:
     valid_until: date | None
 
 
-# The person's own facts the e-services rely on (CONTRACT.md, "People, guardians and officers"); each may be
+# The person's own facts the e-services rely on (docs/eservices.md, "People as users"); each may be
 # absent (older feeds) and each may change later by `person_details_changed`.
 DETAIL_FIELDS = ("birth_date", "marital_status", "guardian", "mobile", "email", "category")
 # Fields a `person_details_changed` may clear (explicit null); the others can only be corrected.

@@ -260,7 +260,7 @@ ISO_ALPHA3 = frozenset(
     ]
 )
 
-# People as users of the e-services (CONTRACT.md, "People, guardians and officers").
+# People as users of the e-services (docs/eservices.md, "People as users").
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
 PERSON_CATEGORIES = (
     "worker",

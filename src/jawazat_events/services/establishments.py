@@ -62,7 +62,7 @@ class SubscriptionView:
     mobile: str | None
     email: str | None
     since: str
-    # Issue 15, not part of the contract's subscription shape: the subscription's own webhook endpoint,
+    # An extension of the subscription shape (docs/api.md): the subscription's own webhook endpoint,
     # and the establishment's webhook secret when this request made it (shown once).
     webhook_url: str | None = None
     webhook_secret: str | None = None
