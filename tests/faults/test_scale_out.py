@@ -8,8 +8,8 @@ test holds the subscription index's claim while the workers start (a gate: the f
 index), waits until the partitions are spread over the workers, then lets go: from then on the workers
 have the whole backlog at once. Shown: every alert the reference model expects made exactly once and sent,
 the same alerts from one worker and from four, each of the four holding its own share of the partitions
-throughout and making alerts in them, and both throughputs with their ratio (printed; on the 2-core CI
-machine only a floor is asserted: four workers must not collapse below half of one).
+throughout and making alerts in them, none of them losing a claim or failing a pass, and both throughputs
+with their ratio (printed; on the 2-core CI machine only a floor is asserted against a collapse).
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ PARTITIONS = 8
 PEOPLE, SUBSCRIBED = 1_000, 100
 BACKLOG = 20_000  # crossings, one in ten alerting
 SPREAD_TIMEOUT, DONE_TIMEOUT = 30.0, 120.0
-# On 2 shared cores four workers cannot be faster than one (each reads and decodes every event; only the
-# matching and writing is split): the floor only catches a collapse (lock convoys, claim thrashing).
-FLOOR_RATIO = 0.5
+# On 2 shared cores four workers cannot be much faster than one (each reads and decodes every event; only
+# the matching and writing is split), and the machine's other work swings the ratio between 0.28 and 0.67
+# from run to run: the floor only catches a collapse (claims thrashing, batches fenced off over and over),
+# an order of magnitude.
+FLOOR_RATIO = 0.1
 
 INDEX_GATE = locks.projection_lock(ProjectionUnit.SUBSCRIPTION_INDEX)
 # Fan-out partition locks in this database, by the server session (one per worker) holding them.
@@ -176,6 +178,10 @@ def test_four_worker_processes_share_the_partitions_each_alert_made_once(
     assert set().union(*four.holders.values()) == set(range(PARTITIONS))
     assert set(four.alerts_by_partition) == set(range(PARTITIONS)), four.alerts_by_partition
     assert min(four.cpu) > 0.1, four.cpu  # each worker worked (its share, and reading the backlog)
+    # No contention: no batch fenced off (a claim lost), no pass failed and retried, in any worker.
+    for log in sorted(fleet.logs.glob("*w-*.log")):
+        warnings = [text for text in log.read_text(errors="replace").splitlines() if " WARNING " in text]
+        assert not warnings, f"{log.name}: {warnings[:3]}"
 
     ratio = four.rate / one.rate
     record(
