@@ -6,10 +6,12 @@ The store: an establishment, people registered, part of them subscribed to cross
 crossings, every read model but the subscription index and those that read it already at the head. The
 test holds the subscription index's claim while the workers start (a gate: the fan-out never runs past the
 index), waits until the partitions are spread over the workers, then lets go: from then on the workers
-have the whole backlog at once. Shown: every alert the reference model expects made exactly once and sent,
-the same alerts from one worker and from four, each of the four holding its own share of the partitions
-throughout and making alerts in them, none of them losing a claim or failing a pass, and both throughputs
-with their ratio (printed; on the 2-core CI machine only a floor is asserted against a collapse).
+have the whole backlog at once, and the fan-out is timed until every partition is past it (the workers then
+stop; delivery's exactly-once is the other fault tests'). Shown: every alert the reference model expects
+made exactly once, the same alerts from one worker and from four, each of the four holding its own share
+of the partitions throughout and making alerts in them, none of them losing a claim or failing a pass, and
+both throughputs with their ratio (printed; on the 2-core CI machine only a floor is asserted against a
+collapse).
 """
 
 from __future__ import annotations
