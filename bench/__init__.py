@@ -23,4 +23,5 @@ REGISTRY: dict[str, str] = {
     "expiry": "bench.expiry",
     "api": "bench.api",
     "portal": "bench.portal",
+    "scale": "bench.scale",
 }

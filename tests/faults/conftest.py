@@ -6,12 +6,14 @@ summary section at the end of the run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cluster import PrivateCluster, private_cluster
 from tests.support.figures import FIGURES, line
+from tests.support.fleet import Fleet
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +21,16 @@ def cluster() -> Iterator[PrivateCluster]:
     """A private PostgreSQL cluster for this module's scenarios: theirs to restart."""
     with private_cluster() as running:
         yield running
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    """The test's `jawazat` processes (its logs in the test's folder), killed afterwards if still running."""
+    made = Fleet(env={}, logs=tmp_path)
+    try:
+        yield made
+    finally:
+        made.kill_all()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

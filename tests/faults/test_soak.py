@@ -13,18 +13,14 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
 from jawazat_events.projections.queries import list_alerts
-from tests.support import jawazat_command
 from tests.support.faults import (
     FAULT_MARKS,
     FaultWorld,
@@ -33,10 +29,10 @@ from tests.support.faults import (
     check_store_and_alerts,
     crossings,
     environment,
-    rss_kib,
     statuses,
 )
 from tests.support.figures import record
+from tests.support.fleet import Fleet
 from tests.support.servers import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
@@ -52,99 +48,8 @@ pytestmark = FAULT_MARKS
 SOAK_SECONDS = float(os.environ.get("JAWAZAT_SOAK_SECONDS", "120"))
 EVENTS_PER_SECOND = 20
 BATCH = 5
-WARM_UP_SECONDS = 10.0  # RSS is compared from here: imports, pools and caches are made by then
 # Flat: a process may grow by this factor plus this many KiB over the run, no more.
 RSS_GROWTH_FACTOR, RSS_GROWTH_KIB = 1.25, 20 * 1024
-
-
-@dataclass
-class Incarnation:
-    """One run of one process: its RSS when warm and when last seen."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    started: float = field(default_factory=time.monotonic)
-    ended: float | None = None
-    rss_start: int = 0
-    rss_end: int = 0
-
-    def sample(self) -> None:
-        rss = rss_kib(self.process.pid)
-        if not rss:
-            return
-        if not self.rss_start and time.monotonic() - self.started >= WARM_UP_SECONDS:
-            self.rss_start = rss
-        if self.rss_start:
-            self.rss_end = rss
-
-    def end(self, how: signal.Signals) -> None:
-        self.sample()
-        self.process.send_signal(how)
-        self.ended = time.monotonic()
-
-    @property
-    def lived(self) -> float:
-        return (self.ended or time.monotonic()) - self.started
-
-
-@dataclass
-class Fleet:
-    """The product's processes, started as an operator starts them, each with its own log."""
-
-    env: dict[str, str]
-    logs: Path
-    runs: list[Incarnation] = field(default_factory=list)
-    restarts: int = 0
-
-    def start(self, name: str, *args: str) -> Incarnation:
-        with open(self.logs / f"{name}.log", "ab") as log:
-            process = subprocess.Popen([*jawazat_command(), *args], env=self.env, stdout=log, stderr=log)
-        run = Incarnation(name, process)
-        self.runs.append(run)
-        return run
-
-    def live(self, name: str) -> Incarnation:
-        return next(run for run in reversed(self.runs) if run.name == name)
-
-    def kill_and_restart(self, name: str, rng: random.Random) -> None:
-        victim = self.live(name)
-        victim.end(signal.SIGKILL)
-        victim.process.wait(timeout=10)
-        time.sleep(rng.uniform(0.0, 2.0))
-        self.start(name, "worker")
-        self.restarts += 1
-
-    def sample(self) -> None:
-        for run in self.runs:
-            if run.process.poll() is None:
-                run.sample()
-
-    def stop(self) -> dict[str, int | None]:
-        """SIGTERM every live process; their exit codes."""
-        codes: dict[str, int | None] = {}
-        for run in self.runs:
-            if run.process.poll() is None:
-                run.end(signal.SIGTERM)
-        for run in self.runs:
-            if run.process.returncode is None:
-                try:
-                    codes[run.name] = run.process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    run.process.kill()
-                    codes[run.name] = None
-        return codes
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    made = Fleet(env={}, logs=tmp_path)
-    try:
-        yield made
-    finally:
-        for run in made.runs:
-            if run.process.poll() is None:
-                run.process.kill()
-                run.process.wait(timeout=10)
 
 
 def wait_healthy(url: str, fleet: Fleet) -> None:

@@ -1,9 +1,11 @@
 """Test helpers (no tests here): feed items, running an ingest, reading back what the store holds, the CLI.
 
-Beside them: `stores` (throw-away databases, fresh containers, the fixed clock), `servers` (loopback SMTP
-and Twilio), `api` (the HTTP API's world), `audit` (the auditors' scenario), `delivery` (the delivery
-world), `expiry` (people with passports), `reference` (the alert rule's reference model). Fixtures live in
-the `conftest.py` files beside the tests that use them.
+Beside them: `stores` (throw-away databases and copies of them, fresh containers, the fixed clock),
+`servers` (loopback SMTP and Twilio), `api` (the HTTP API's world), `audit` (the auditors' scenario),
+`delivery` (the delivery world), `expiry` (people with passports), `reference` (the alert rule's reference
+model), `faults` (the fault suite's world and checks), `fleet` (`jawazat` processes started as operators
+start them), `cluster` (a private PostgreSQL cluster to restart). Fixtures live in the `conftest.py` files
+beside the tests that use them.
 """
 
 from __future__ import annotations

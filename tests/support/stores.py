@@ -47,6 +47,20 @@ def pg_database() -> Iterator[str]:
 
 
 @contextmanager
+def pg_copy(url: str) -> Iterator[str]:
+    """A copy of the database at `url` (`CREATE DATABASE … TEMPLATE`: nobody may be connected to it while
+    it is copied), dropped afterwards: the same store twice without loading it twice."""
+    name = f"jawazat_test_{uuid.uuid4().hex[:12]}"
+    with admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def fresh_container(backend: str, folder: Path) -> Iterator[Container]:
     """A wired product on a new, empty store of this backend, closed (and dropped) afterwards."""
     if backend == "sqlite":
