@@ -48,6 +48,20 @@ class Positioned:
     topic: str = ""
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column a set-wise insert writes: its name and its PostgreSQL type (for the column's array)."""
+
+    name: str
+    pg_type: str = "text"
+
+
+def columns(names: str, *, types: Mapping[str, str] | None = None) -> tuple[Column, ...]:
+    """Columns from comma-separated names, text unless `types` says otherwise."""
+    given = types or {}
+    return tuple(Column(name, given.get(name, "text")) for name in (n.strip() for n in names.split(",")))
+
+
 class Sql:
     """A cursor that speaks one SQL dialect for both backends (`?` placeholders, dict-like rows)."""
 
@@ -84,6 +98,44 @@ class Sql:
     def in_list(self, count: int) -> str:
         """`(?, ?, …)` for an IN clause of `count` values."""
         return "(" + ",".join("?" * count) + ")"
+
+    def fetch_any(
+        self, statement: str, values: Collection[Any], *, pg_type: str = "text"
+    ) -> list[dict[str, Any]]:
+        """Rows of a statement with one `= ANY(?)` condition, for a set of values: ONE statement with an
+        array parameter on PostgreSQL (one plan whatever the count), `IN (?, …)` lists of 500 on SQLite."""
+        members = sorted(set(values))
+        if not members:
+            return []
+        if self.postgres:
+            return self.execute(
+                statement.replace("= ANY(?)", f"= ANY(?::{pg_type}[])"), (members,)
+            ).fetchall()
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(members), 500):
+            chunk = members[start : start + 500]
+            rows += self.execute(
+                statement.replace("= ANY(?)", "IN " + self.in_list(len(chunk))), chunk
+            ).fetchall()
+        return rows
+
+    def insert_rows(
+        self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], *, conflict: str = ""
+    ) -> None:
+        """Insert rows set-wise: ONE `INSERT … SELECT FROM unnest(column arrays)` on PostgreSQL, an
+        `executemany` on SQLite; `conflict` is the statement's `ON CONFLICT …` clause, if any."""
+        if not rows:
+            return
+        names = ", ".join(column.name for column in columns)
+        if self.postgres:
+            arrays = ", ".join(f"?::{column.pg_type}[]" for column in columns)
+            self.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}",
+                [list(values) for values in zip(*rows, strict=True)],
+            )
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
 
 
 class ReadModelDatabase:
