@@ -109,7 +109,7 @@ class Sql:
             return []
         if self.postgres:
             return self.execute(
-                statement.replace("= ANY(?)", f"= ANY(?::{pg_type}[])"), (members,)
+                statement.replace("= ANY(?)", f"= ANY(%b::{pg_type}[])"), (members,)
             ).fetchall()
         rows: list[dict[str, Any]] = []
         for start in range(0, len(members), 500):
@@ -128,7 +128,8 @@ class Sql:
             return
         names = ", ".join(column.name for column in columns)
         if self.postgres:
-            arrays = ", ".join(f"?::{column.pg_type}[]" for column in columns)
+            # `%b`: arrays go in binary, which psycopg dumps without scanning each string for quoting.
+            arrays = ", ".join(f"%b::{column.pg_type}[]" for column in columns)
             self.execute(
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}",
                 [list(values) for values in zip(*rows, strict=True)],
@@ -136,6 +137,39 @@ class Sql:
         else:
             marks = ", ".join("?" * len(columns))
             self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+
+    def update_rows(
+        self,
+        table: str,
+        *,
+        keys: Sequence[Column],
+        values: Sequence[Column],
+        rows: Sequence[Sequence[Any]],
+        where_null: str = "",
+    ) -> None:
+        """Update rows set-wise, each row being (keys…, values…): ONE `UPDATE … FROM unnest(column arrays)`
+        on PostgreSQL, an `executemany` on SQLite; `where_null` names a column the rows updated must have
+        NULL (e.g. the current version's `to_position`)."""
+        if not rows:
+            return
+        if self.postgres:
+            arrays = ", ".join(f"%b::{column.pg_type}[]" for column in (*keys, *values))
+            names = ", ".join(column.name for column in (*keys, *values))
+            matches = [f"t.{c.name} = u.{c.name}" for c in keys] + (
+                [f"t.{where_null} IS NULL"] if where_null else []
+            )
+            self.execute(
+                f"UPDATE {table} AS t SET {', '.join(f'{c.name} = u.{c.name}' for c in values)} "
+                f"FROM unnest({arrays}) AS u({names}) WHERE {' AND '.join(matches)}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        matches = [f"{c.name} = ?" for c in keys] + ([f"{where_null} IS NULL"] if where_null else [])
+        width = len(keys)
+        self.executemany(
+            f"UPDATE {table} SET {', '.join(f'{c.name} = ?' for c in values)} WHERE {' AND '.join(matches)}",
+            [(*row[width:], *row[:width]) for row in rows],
+        )
 
 
 class ReadModelDatabase:
