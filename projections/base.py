@@ -452,3 +452,10 @@ class ReadModel:
     def apply(self, sql: Sql, item: Positioned) -> None:
         """Apply one event; unknown events are ignored explicitly by the subclass's dispatch."""
         raise NotImplementedError
+
+    # Topics of the events whose effect reaches rows of other partitions: a rebuild that ran the partitions
+    # in separate processes hands them to `settle` again, in order, once all partitions are done.
+    settle_topics: ClassVar[tuple[str, ...]] = ()
+
+    def settle(self, sql: Sql, items: Sequence[Positioned]) -> None:
+        """Apply again, idempotently, what these events do to rows of other partitions."""

@@ -26,6 +26,7 @@ from uuid import uuid5
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.digest import Digest
 from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.moments import utc_iso
@@ -42,6 +43,7 @@ from jawazat_events.projections.channel_fanout import (
     NOTICE_EVENTS,
     NOTICE_TOPICS,
     ChannelFanout,
+    close_digest_items,
     digest_schema,
     notice_rows,
 )
@@ -102,6 +104,14 @@ class AlertFanout(ReadModel):
 
     def schema(self) -> list[str]:
         return [*alerts_schema(), *digest_schema()]
+
+    # A digest (partition 0) closes digest items of every partition.
+    settle_topics = (get_topic(Digest.Prepared),)
+
+    def settle(self, sql: Sql, items: Sequence[Positioned]) -> None:
+        for item in items:
+            if isinstance(item.event, Digest.Prepared):
+                close_digest_items(sql, item.event)
 
     # --- batch processing ------------------------------------------------------------------------
 
