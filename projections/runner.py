@@ -48,6 +48,9 @@ class Follower:
 
     With several read models, each batch is read and decoded once and handed to each in the order given.
     `fence` is checked in each batch's transaction (the worker's claims); `ClaimLost` leaves `step()`.
+    `partitions` names the partitions of the partitioned read models (a single unit is followed whole).
+    While draining, the next batch is read and decoded in a thread while the current one is applied
+    (`read_ahead`; by default on PostgreSQL, whose pool gives the thread a connection of its own).
     """
 
     def __init__(
@@ -57,7 +60,7 @@ class Follower:
         batch_size: int = 1000,
         partitions: Sequence[int] | None = None,
         fence: Fence | None = None,
-        read_ahead: bool = False,
+        read_ahead: bool | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -66,7 +69,9 @@ class Follower:
         self.batch_size = batch_size
         self.partitions = list(partitions) if partitions is not None else None
         self.fence = fence
-        self.read_ahead = read_ahead
+        # Read ahead by default on PostgreSQL (a reading thread has a pooled connection of its own).
+        self.read_ahead = models[0].db.postgres if read_ahead is None else read_ahead
+        self._reading = False
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[tuple[int, int], Future[tuple[list[Positioned], int]]] | None = None
         topics = [frozenset(model.topics) for model in models]
@@ -108,7 +113,9 @@ class Follower:
             batch, upto = ahead[1].result()
         else:
             batch, upto = self._read(start, stop)
-        if self._reader is not None and upto < stop:
+        if self._reading and upto < stop:
+            if self._reader is None:  # started at the first full batch: a short catch-up never needs it
+                self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
             self._ahead = ((upto + 1, stop), self._reader.submit(self._read, upto + 1, stop))
         return batch, upto
 
@@ -155,15 +162,16 @@ class Follower:
     def reading_ahead(self) -> Iterator[None]:
         """While inside (and the follower reads ahead), each step reads and decodes the next batch in a
         thread while its own is applied; a batch read ahead from a position no step starts at is dropped."""
-        if not self.read_ahead:
+        if not self.read_ahead or self._reading:
             yield
             return
-        with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
-            self._reader = reader
-            try:
-                yield
-            finally:
-                self._reader, self._ahead = None, None
+        self._reading = True
+        try:
+            yield
+        finally:
+            reader, self._reader, self._ahead, self._reading = self._reader, None, None, False
+            if reader is not None:
+                reader.shutdown(wait=True, cancel_futures=True)
 
 
 def catch_up(app: JawazatApplication, model: ReadModel, *, batch_size: int) -> None:

@@ -52,7 +52,7 @@ class RebuildPart:
     partitions: tuple[int, ...]
     head: int
     batch_size: int
-    read_ahead: bool
+    read_ahead: bool | None
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class Rebuilder:
         force: bool = False,
         batch_size: int = 5000,
         progress: Progress | None = None,
-        read_ahead: bool = True,
+        read_ahead: bool | None = None,
         processes: int = 1,
     ) -> RebuildReport:
         """Drop and rebuild the named read models (all when none are named), or resume an interrupted run.
@@ -237,7 +237,7 @@ class Rebuilder:
         processes: int,
         report: RebuildReport,
         batch_size: int,
-        read_ahead: bool,
+        read_ahead: bool | None,
     ) -> None:
         """Replay up to `report.head`: first, in this process, the read models others read or write after
         (the subscription index; request notifications, whose alerts the fan-out's replayed delivery
