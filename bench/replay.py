@@ -8,6 +8,7 @@ a share of the people after their registrations, so the fan-out makes alerts), t
 Figures are medians over rounds; the ratio is rebuild events/s over scan rows/s. Loading is excluded.
 
     python -m bench.replay [--events 1000000] [--people 250000] [--rounds 3] [--store jawazat_bench_NAME]
+                           [--processes N] [--partitions P] [--no-read-ahead] [--no-verify] [--profile]
 
 `--store` keeps the loaded database for the next run (1M events take minutes to load); without it the
 database is dropped at the end.
@@ -54,6 +55,19 @@ def build_parser(quick: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store", default=None, help=f"keep and reuse this database ({BENCH_DB_PREFIX}…) across runs"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="rebuild with this many processes (`rebuild --processes`)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=1, help="fan-out partitions of the rebuilt read models (default 1)"
+    )
+    parser.add_argument(
+        "--no-read-ahead", action="store_true", help="read and decode each batch only when it is applied"
+    )
+    parser.add_argument("--no-verify", action="store_true", help="skip `audit verify`")
+    parser.add_argument(
+        "--profile", action="store_true", help="one rebuild under cProfile: time by package, server CPU"
     )
     return parser
 
@@ -193,17 +207,61 @@ def plain_scan(url: str, table: str) -> tuple[int, float]:
     return rows, timer.wall
 
 
-def rebuild_once(url: str, batch_size: int) -> tuple[Any, float]:
+def rebuild_once(url: str, args: argparse.Namespace) -> tuple[Any, float, float]:
+    """One `projections rebuild` of every read model; (report, wall seconds, PostgreSQL backend CPU)."""
+    from bench.common import PgBackendCpu, dbname_of
     from jawazat_events.bootstrap import bootstrap
 
-    container = bootstrap(database_url=url)
+    container = bootstrap(database_url=url, fanout_partitions=args.partitions)
+    probe = PgBackendCpu(dbname_of(url))
     try:
         _ = container.read_models
+        before = probe()
         with Timer() as timer:
-            report = container.rebuilder.rebuild(batch_size=batch_size)
-        return report, timer.wall
+            report = container.rebuilder.rebuild(
+                batch_size=args.batch_size, processes=args.processes, read_ahead=not args.no_read_ahead
+            )
+        return report, timer.wall, probe() - before
     finally:
+        probe.close()
         container.close()
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak RSS (MB) of this process (the rebuild when it runs alone) and of its largest child process."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def profile(args: argparse.Namespace) -> list[str]:
+    """Where a rebuild's time goes: wall, client CPU by package (cProfile), PostgreSQL backend CPU."""
+    import cProfile
+    import pstats
+    from collections import defaultdict
+
+    from bench.fanout import _package
+
+    with store(args) as url:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        report, wall, server = rebuild_once(url, args)
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    by_package: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        by_package[_package(filename)] += tottime
+    lines = [
+        f"replay cProfile: {report.head:,} events in {wall:.1f} s under the profiler "
+        f"({report.head / wall:,.0f}/s); client CPU profiled {total:.1f} s; "
+        f"PostgreSQL backend CPU {server:.1f} s; own time by package:"
+    ]
+    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:14]:
+        lines.append(f"  {package:<44} {seconds:7.2f} s {100 * seconds / total:5.1f}%")
+    return lines
 
 
 def verify_once(url: str) -> tuple[Any, float]:
@@ -220,6 +278,8 @@ def verify_once(url: str) -> tuple[Any, float]:
 
 
 def run(args: argparse.Namespace) -> list[str]:
+    if getattr(args, "profile", False):
+        return profile(args)
     log(code_under_test())
     log(machine_note())
     log(
@@ -236,28 +296,42 @@ def run(args: argparse.Namespace) -> list[str]:
             rows, seconds = plain_scan(url, table)
             scans.append(rows / seconds)
             log(f"  round {number}: scan     {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s")
-            report, seconds = rebuild_once(url, args.batch_size)
+            report, seconds, server = rebuild_once(url, args)
             rebuilds.append(report.head / seconds)
             log(
                 f"  round {number}: rebuild  {report.head:,} events ({report.events_read:,} decoded, "
-                f"{report.alerts_created:,} alerts) in {seconds:.2f} s = {report.head / seconds:,.0f}/s"
+                f"{report.alerts_created:,} alerts) in {seconds:.2f} s = {report.head / seconds:,.0f}/s "
+                f"(PostgreSQL backend CPU {server:.1f} s; {args.processes} process(es), "
+                f"read-ahead {'off' if args.no_read_ahead else 'on'}, {args.partitions} partition(s))"
             )
+            if args.no_verify:
+                continue
             checked, seconds = verify_once(url)
             verifies.append(checked.events / seconds)
             verify_seconds.append(seconds)
             state = "intact" if checked.intact else f"FAILED: {checked.finding.sentence()}"
             log(f"  round {number}: verify   {checked.events:,} events in {seconds:.2f} s: {state}")
     log(machine_note() + " (at the end)")
-    return [
+    own_mb, child_mb = peak_rss_mb()
+    lines = [
         summary_line(
             "replay",
             median(rebuilds),
             "events/s",
             baseline=median(scans),
             baseline_label="baseline plain SELECT scan",
+            extra=f"{args.processes} process(es), read-ahead {'off' if args.no_read_ahead else 'on'}",
             rounds=args.rounds,
             target=f"≥ {TARGET_RATE:,} events/s and ratio ≥ {TARGET_RATIO}",
         ),
+        f"memory-replay: peak RSS {own_mb:,.0f} MB (bench process running the rebuild), "
+        f"{child_mb:,.0f} MB (largest rebuild process it started) over {args.events:,} events "
+        f"(target ≤ 300 MB)",
+    ]
+    if args.no_verify:
+        return lines
+    return [
+        *lines,
         summary_line(
             "audit verify",
             median(verifies),

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from jawazat_events.domain.delivery import RANK, AlertDelivery, AlertStatus, status_after
 from jawazat_events.domain.moments import utc_iso
-from jawazat_events.projections.base import Sql
+from jawazat_events.projections.base import Sql, columns
 from jawazat_events.projections.tables import ALERTS
 
 
@@ -53,14 +53,13 @@ def alerts_schema() -> list[str]:
     ]
 
 
+_ALERT_COLUMNS = columns(", ".join(AlertRow._fields), types={"position": "bigint"})
+
+
 def insert_alerts(sql: Sql, rows: Sequence[AlertRow]) -> None:
-    """Add new alerts; an alert id already present is left as it is (replays add nothing)."""
-    sql.executemany(
-        f"INSERT INTO {ALERTS} (alert_id, position, event_id, event_type, notification_type, id_number, "
-        "establishment, channel, recipient, language, occurred_at, created_at, payload, next_attempt_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id) DO NOTHING",
-        rows,
-    )
+    """Add new alerts in one set-wise insert; an alert id already present is left as it is (replays add
+    nothing, and neither does a second row of one id in the same batch)."""
+    sql.insert_rows(ALERTS, _ALERT_COLUMNS, rows, conflict="ON CONFLICT (alert_id) DO NOTHING")
 
 
 def apply_attempt(

@@ -48,6 +48,20 @@ class Positioned:
     topic: str = ""
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column a set-wise insert writes: its name and its PostgreSQL type (for the column's array)."""
+
+    name: str
+    pg_type: str = "text"
+
+
+def columns(names: str, *, types: Mapping[str, str] | None = None) -> tuple[Column, ...]:
+    """Columns from comma-separated names, text unless `types` says otherwise."""
+    given = types or {}
+    return tuple(Column(name, given.get(name, "text")) for name in (n.strip() for n in names.split(",")))
+
+
 class Sql:
     """A cursor that speaks one SQL dialect for both backends (`?` placeholders, dict-like rows)."""
 
@@ -84,6 +98,78 @@ class Sql:
     def in_list(self, count: int) -> str:
         """`(?, ?, …)` for an IN clause of `count` values."""
         return "(" + ",".join("?" * count) + ")"
+
+    def fetch_any(
+        self, statement: str, values: Collection[Any], *, pg_type: str = "text"
+    ) -> list[dict[str, Any]]:
+        """Rows of a statement with one `= ANY(?)` condition, for a set of values: ONE statement with an
+        array parameter on PostgreSQL (one plan whatever the count), `IN (?, …)` lists of 500 on SQLite."""
+        members = sorted(set(values))
+        if not members:
+            return []
+        if self.postgres:
+            return self.execute(
+                statement.replace("= ANY(?)", f"= ANY(%b::{pg_type}[])"), (members,)
+            ).fetchall()
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(members), 500):
+            chunk = members[start : start + 500]
+            rows += self.execute(
+                statement.replace("= ANY(?)", "IN " + self.in_list(len(chunk))), chunk
+            ).fetchall()
+        return rows
+
+    def insert_rows(
+        self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], *, conflict: str = ""
+    ) -> None:
+        """Insert rows set-wise: ONE `INSERT … SELECT FROM unnest(column arrays)` on PostgreSQL, an
+        `executemany` on SQLite; `conflict` is the statement's `ON CONFLICT …` clause, if any."""
+        if not rows:
+            return
+        names = ", ".join(column.name for column in columns)
+        if self.postgres:
+            # `%b`: arrays go in binary, which psycopg dumps without scanning each string for quoting.
+            arrays = ", ".join(f"%b::{column.pg_type}[]" for column in columns)
+            self.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}",
+                [list(values) for values in zip(*rows, strict=True)],
+            )
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+
+    def update_rows(
+        self,
+        table: str,
+        *,
+        keys: Sequence[Column],
+        values: Sequence[Column],
+        rows: Sequence[Sequence[Any]],
+        where_null: str = "",
+    ) -> None:
+        """Update rows set-wise, each row being (keys…, values…): ONE `UPDATE … FROM unnest(column arrays)`
+        on PostgreSQL, an `executemany` on SQLite; `where_null` names a column the rows updated must have
+        NULL (e.g. the current version's `to_position`)."""
+        if not rows:
+            return
+        if self.postgres:
+            arrays = ", ".join(f"%b::{column.pg_type}[]" for column in (*keys, *values))
+            names = ", ".join(column.name for column in (*keys, *values))
+            matches = [f"t.{c.name} = u.{c.name}" for c in keys] + (
+                [f"t.{where_null} IS NULL"] if where_null else []
+            )
+            self.execute(
+                f"UPDATE {table} AS t SET {', '.join(f'{c.name} = u.{c.name}' for c in values)} "
+                f"FROM unnest({arrays}) AS u({names}) WHERE {' AND '.join(matches)}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        matches = [f"{c.name} = ?" for c in keys] + ([f"{where_null} IS NULL"] if where_null else [])
+        width = len(keys)
+        self.executemany(
+            f"UPDATE {table} SET {', '.join(f'{c.name} = ?' for c in values)} WHERE {' AND '.join(matches)}",
+            [(*row[width:], *row[:width]) for row in rows],
+        )
 
 
 class ReadModelDatabase:
@@ -366,3 +452,10 @@ class ReadModel:
     def apply(self, sql: Sql, item: Positioned) -> None:
         """Apply one event; unknown events are ignored explicitly by the subclass's dispatch."""
         raise NotImplementedError
+
+    # Topics of the events whose effect reaches rows of other partitions: a rebuild that ran the partitions
+    # in separate processes hands them to `settle` again, in order, once all partitions are done.
+    settle_topics: ClassVar[tuple[str, ...]] = ()
+
+    def settle(self, sql: Sql, items: Sequence[Positioned]) -> None:
+        """Apply again, idempotently, what these events do to rows of other partitions."""

@@ -103,20 +103,30 @@ class ChannelFanout:
         )
 
 
+def close_digest_items(sql: Sql, event: Digest.Prepared) -> None:
+    """Mark the items a digest lists as sent in it (items already in an earlier digest stay there).
+
+    The items are the fan-out's rows of any partition, the digest's event is partition 0's: a rebuild
+    whose partitions run in parallel applies this again once every partition is done (`AlertFanout.settle`).
+    """
+    digest = str(event.originator_id)
+    ids = [entry["event_id"] for entry in event.items]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql.execute(
+            f"UPDATE {DIGEST_ITEMS} SET digest_id = ? WHERE unified_number = ? AND digest_id IS NULL "
+            f"AND event_id IN {sql.in_list(len(chunk))}",
+            (digest, event.unified_number, *chunk),
+        )
+
+
 def notice_rows(sql: Sql, item: Positioned) -> int:
     """The alert a digest or a disabled endpoint makes (at most one); returns how many rows were made."""
     event = item.event
     created = utc_iso(event.timestamp)
     if isinstance(event, Digest.Prepared):
         digest = str(event.originator_id)
-        ids = [entry["event_id"] for entry in event.items]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            sql.execute(
-                f"UPDATE {DIGEST_ITEMS} SET digest_id = ? WHERE unified_number = ? AND digest_id IS NULL "
-                f"AND event_id IN {sql.in_list(len(chunk))}",
-                (digest, event.unified_number, *chunk),
-            )
+        close_digest_items(sql, event)
         payload = {"day": event.day.isoformat(), "items": event.items}
         row = AlertRow(
             # Not the digest's own id: the alert's AlertDelivery aggregate is keyed by the alert id.

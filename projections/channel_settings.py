@@ -122,14 +122,11 @@ class ChannelVersions:
     @classmethod
     def load(cls, sql: Sql, unified_numbers: Iterable[str]) -> ChannelVersions:
         """Every version of these establishments' settings and their subscriptions' endpoints."""
-        numbers = sorted(set(unified_numbers))
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(numbers), 500):
-            chunk = numbers[start : start + 500]
-            rows += sql.execute(
-                f"SELECT * FROM {CHANNEL_SETTINGS} WHERE unified_number IN {sql.in_list(len(chunk))}", chunk
-            ).fetchall()
-        return cls(rows)
+        return cls(
+            sql.fetch_any(
+                f"SELECT * FROM {CHANNEL_SETTINGS} WHERE unified_number = ANY(?)", set(unified_numbers)
+            )
+        )
 
     def establishment(self, unified: str, position: int | None) -> EstablishmentChannels:
         """Establishment-wide settings just before `position` (None: the current ones)."""

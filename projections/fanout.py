@@ -26,6 +26,7 @@ from uuid import uuid5
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.delivery import AlertDelivery
+from jawazat_events.domain.digest import Digest
 from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
 from jawazat_events.domain.identifiers import NAMESPACE
 from jawazat_events.domain.moments import utc_iso
@@ -42,6 +43,7 @@ from jawazat_events.projections.channel_fanout import (
     NOTICE_EVENTS,
     NOTICE_TOPICS,
     ChannelFanout,
+    close_digest_items,
     digest_schema,
     notice_rows,
 )
@@ -102,6 +104,14 @@ class AlertFanout(ReadModel):
 
     def schema(self) -> list[str]:
         return [*alerts_schema(), *digest_schema()]
+
+    # A digest (partition 0) closes digest items of every partition.
+    settle_topics = (get_topic(Digest.Prepared),)
+
+    def settle(self, sql: Sql, items: Sequence[Positioned]) -> None:
+        for item in items:
+            if isinstance(item.event, Digest.Prepared):
+                close_digest_items(sql, item.event)
 
     # --- batch processing ------------------------------------------------------------------------
 
@@ -186,29 +196,22 @@ class AlertFanout(ReadModel):
         self, sql: Sql, id_numbers: set[str]
     ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        ids = sorted(id_numbers)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for row in sql.execute(
-                f"SELECT unified_number, id_number, from_position, to_position, status, notification_types, "
-                f"mobile, email, covers_until FROM {SUBSCRIPTIONS} "
-                f"WHERE id_number IN {sql.in_list(len(chunk))}",
-                chunk,
-            ).fetchall():
-                found.setdefault((row["unified_number"], row["id_number"]), []).append(row)
+        for row in sql.fetch_any(
+            f"SELECT unified_number, id_number, from_position, to_position, status, notification_types, "
+            f"mobile, email, covers_until FROM {SUBSCRIPTIONS} WHERE id_number = ANY(?)",
+            id_numbers,
+        ):
+            found.setdefault((row["unified_number"], row["id_number"]), []).append(row)
         return found
 
     def _establishment_versions(self, sql: Sql, unified_numbers: set[str]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
-        numbers = sorted(unified_numbers)
-        for start in range(0, len(numbers), 500):
-            chunk = numbers[start : start + 500]
-            for row in sql.execute(
-                f"SELECT unified_number, from_position, to_position, email, mobile, language "
-                f"FROM {ESTABLISHMENTS} WHERE unified_number IN {sql.in_list(len(chunk))}",
-                chunk,
-            ).fetchall():
-                found.setdefault(row["unified_number"], []).append(row)
+        for row in sql.fetch_any(
+            f"SELECT unified_number, from_position, to_position, email, mobile, language "
+            f"FROM {ESTABLISHMENTS} WHERE unified_number = ANY(?)",
+            unified_numbers,
+        ):
+            found.setdefault(row["unified_number"], []).append(row)
         return found
 
     @staticmethod

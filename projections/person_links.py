@@ -10,13 +10,13 @@ at the moment (`services.person_directory`). Every row comes from the events, so
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.person import Person
-from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql
+from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql, columns
 from jawazat_events.projections.tables import PERSON_LINKS
 
 # The details that link a record to a value someone may look the person up by.
@@ -42,16 +42,25 @@ class PersonLinksView(ReadModel):
         ]
 
     def apply(self, sql: Sql, item: Positioned) -> None:
-        event: Any = item.event
-        if not isinstance(event, Person.Registered | Person.DetailsChanged):
-            return  # other events do not change this view
-        for kind in LINKED_DETAILS:
-            value = getattr(event, kind, None)
-            if value:
-                sql.execute(
-                    f"INSERT INTO {PERSON_LINKS} (link, id_number) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (link_of(kind, str(value)), event.id_number),
-                )
+        self.apply_batch(sql, [item])
+
+    def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
+        """Every link the batch's registrations and detail changes name, in ONE set-wise insert (rows are
+        only ever added, so order within the batch does not matter; a link already present stays)."""
+        links: dict[tuple[str, str], None] = {}
+        for item in items:
+            event: Any = item.event
+            if not isinstance(event, Person.Registered | Person.DetailsChanged):
+                continue  # other events do not change this view
+            for kind in LINKED_DETAILS:
+                value = getattr(event, kind, None)
+                if value:
+                    links[(link_of(kind, str(value)), event.id_number)] = None
+        sql.insert_rows(PERSON_LINKS, _COLUMNS, list(links), conflict="ON CONFLICT DO NOTHING")
+        return 0
+
+
+_COLUMNS = columns("link, id_number")
 
 
 class PersonLinksQueries:

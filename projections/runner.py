@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError, Notification
@@ -46,6 +48,9 @@ class Follower:
 
     With several read models, each batch is read and decoded once and handed to each in the order given.
     `fence` is checked in each batch's transaction (the worker's claims); `ClaimLost` leaves `step()`.
+    `partitions` names the partitions of the partitioned read models (a single unit is followed whole).
+    While draining, the next batch is read and decoded in a thread while the current one is applied
+    (`read_ahead`; by default on PostgreSQL, whose pool gives the thread a connection of its own).
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class Follower:
         batch_size: int = 1000,
         partitions: Sequence[int] | None = None,
         fence: Fence | None = None,
+        read_ahead: bool | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -63,6 +69,11 @@ class Follower:
         self.batch_size = batch_size
         self.partitions = list(partitions) if partitions is not None else None
         self.fence = fence
+        # Read ahead by default on PostgreSQL (a reading thread has a pooled connection of its own).
+        self.read_ahead = models[0].db.postgres if read_ahead is None else read_ahead
+        self._reading = False
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: tuple[tuple[int, int], Future[tuple[list[Positioned], int]]] | None = None
         topics = [frozenset(model.topics) for model in models]
         # One filter for all: the union of their topics, unless one reads every event.
         self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
@@ -72,7 +83,8 @@ class Follower:
         return self.models[0].positions(self.partitions)
 
     def _positions(self) -> list[dict[int, int]]:
-        return [model.positions(self.partitions) for model in self.models]
+        # The partitions named are those of the partitioned read models; a single unit is followed whole.
+        return [model.positions(self.partitions if model.partitions > 1 else None) for model in self.models]
 
     def _head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -83,6 +95,30 @@ class Follower:
         lowest = [p for positions in self._positions() for p in positions.values()]
         return max(0, head - min(lowest)) if lowest else 0
 
+    def _read(self, start: int, stop: int) -> tuple[list[Positioned], int]:
+        """The decoded batch from `start` and the position it covers up to."""
+        notifications: Sequence[Notification] = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=stop, topics=self.topics
+        )
+        # Fewer than a full batch means everything up to `stop` has been seen.
+        upto = notifications[-1].id if len(notifications) >= self.batch_size else stop
+        to_domain = self.app.mapper.to_domain_event
+        return [Positioned(to_domain(n), n.id, n.topic) for n in notifications], upto
+
+    def _batch(self, start: int, stop: int) -> tuple[list[Positioned], int]:
+        """The batch from `start`: the one read ahead if it starts there, else read now; and, while
+        draining, the next one is read ahead (in a thread) while this one is applied."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (start, stop):
+            batch, upto = ahead[1].result()
+        else:
+            batch, upto = self._read(start, stop)
+        if self._reading and upto < stop:
+            if self._reader is None:  # started at the first full batch: a short catch-up never needs it
+                self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
+            self._ahead = ((upto + 1, stop), self._reader.submit(self._read, upto + 1, stop))
+        return batch, upto
+
     def step(self, *, head: int | None = None) -> StepResult:
         """Process at most one batch; `advanced` is False when already caught up with `head`."""
         stop = head if head is not None else self._head()
@@ -90,13 +126,7 @@ class Follower:
         lowest = [p for by_partition in positions for p in by_partition.values()]
         if not lowest or min(lowest) >= stop:
             return StepResult()
-        notifications: Sequence[Notification] = self.app.recorder.select_notifications(
-            start=min(lowest) + 1, limit=self.batch_size, stop=stop, topics=self.topics
-        )
-        # Fewer than a full batch means everything up to `stop` has been seen.
-        upto = notifications[-1].id if len(notifications) >= self.batch_size else stop
-        to_domain = self.app.mapper.to_domain_event
-        batch = [Positioned(to_domain(n), n.id, n.topic) for n in notifications]
+        batch, upto = self._batch(min(lowest) + 1, stop)
         created = 0
         for model, by_partition in zip(self.models, positions, strict=True):
             behind = {k: p for k, p in by_partition.items() if p < upto}
@@ -112,17 +142,36 @@ class Follower:
         return StepResult(read=len(batch), alerts=created, advanced=True, upto=upto)
 
     def drain(self, *, head: int | None = None, stop_flag: threading.Event | None = None) -> StepResult:
-        """Process batches until caught up with `head` (default: the head when called)."""
+        """Process batches until caught up with `head` (default: the head when called).
+
+        With `read_ahead`, the next batch is read and decoded in a thread while the current one is
+        applied (docs/capacity.md, "Replay", says what that gains)."""
         head = head if head is not None else self._head()
         total = StepResult()
-        while not (stop_flag and stop_flag.is_set()):
-            result = self.step(head=head)
-            if not result.advanced:
-                break
-            total.read += result.read
-            total.alerts += result.alerts
-            total.upto = result.upto or total.upto
+        with self.reading_ahead():
+            while not (stop_flag and stop_flag.is_set()):
+                result = self.step(head=head)
+                if not result.advanced:
+                    break
+                total.read += result.read
+                total.alerts += result.alerts
+                total.upto = result.upto or total.upto
         return total
+
+    @contextmanager
+    def reading_ahead(self) -> Iterator[None]:
+        """While inside (and the follower reads ahead), each step reads and decodes the next batch in a
+        thread while its own is applied; a batch read ahead from a position no step starts at is dropped."""
+        if not self.read_ahead or self._reading:
+            yield
+            return
+        self._reading = True
+        try:
+            yield
+        finally:
+            reader, self._reader, self._ahead, self._reading = self._reader, None, None, False
+            if reader is not None:
+                reader.shutdown(wait=True, cancel_futures=True)
 
 
 def catch_up(app: JawazatApplication, model: ReadModel, *, batch_size: int) -> None:

@@ -8,6 +8,7 @@ Every dependency can be overridden for tests (assign the attribute before first 
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import socket
@@ -28,7 +29,7 @@ from jawazat_events.store import ConfigurationError, DatabaseUrl
 from jawazat_events.store_keys import KeysGiven, StoreKeys, check_store_keys
 
 if TYPE_CHECKING:
-    from jawazat_events.audit.rebuild import Rebuilder
+    from jawazat_events.audit.rebuild import PartDone, Rebuilder, RebuildPart
     from jawazat_events.eservices_wiring import EServices
     from jawazat_events.projections.read_models import ReadModels
     from jawazat_events.services.audit.trail import AuditTrail
@@ -362,6 +363,7 @@ class Container:
             models=self.read_models,
             conninfo=self.postgres_conninfo(),
             catch_up_batch_size=self.settings.projection_batch_size,
+            run_part=functools.partial(run_rebuild_part, self.settings),
         )
 
     def repair_connections(self) -> None:
@@ -450,6 +452,15 @@ def make_channels(s: Settings) -> dict[str, Channel]:
     else:
         channels["sms"] = OutboxChannel(s.outbox_dir, "sms")
     return channels
+
+
+def run_rebuild_part(settings: Settings, part: RebuildPart) -> PartDone:
+    """A share of a parallel rebuild, in the process it was sent to: its own container on the same store."""
+    container = Container(settings=settings)
+    try:
+        return container.rebuilder.replay_part(part)
+    finally:
+        container.close()
 
 
 def bootstrap(settings: Settings | None = None, **overrides: object) -> Container:

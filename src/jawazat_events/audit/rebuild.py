@@ -16,8 +16,10 @@ worker is alive; on SQLite, stop the worker first (docs/audit.md).
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +32,7 @@ from jawazat_events import locks
 from jawazat_events.domain.errors import DomainError
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.library_internals import insert_tracking
-from jawazat_events.projections.base import ReadModel, ReadModelDatabase, Sql
+from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql
 from jawazat_events.projections.claims import LIVE_FOR, unit_locks
 from jawazat_events.projections.read_models import ReadModels
 from jawazat_events.projections.runner import Follower
@@ -39,6 +41,30 @@ from jawazat_events.services.application import JawazatApplication
 
 MARKER_COLUMNS = "projection TEXT PRIMARY KEY, started_at TEXT"
 Progress = Callable[[str, int, int], None]  # (stage, position reached, head)
+
+
+@dataclass(frozen=True)
+class RebuildPart:
+    """One process's share of a parallel rebuild: read models by name (in processing order), the
+    partitions it replays of the partitioned ones, and the head every share stops at."""
+
+    names: tuple[str, ...]
+    partitions: tuple[int, ...]
+    head: int
+    batch_size: int
+    read_ahead: bool | None
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """What one share did."""
+
+    events_read: int
+    alerts_created: int
+
+
+# Runs a share in a fresh process (picklable; the composition root builds it, with the settings).
+RunPart = Callable[[RebuildPart], PartDone]
 
 
 class RebuildRefused(DomainError):
@@ -127,11 +153,13 @@ class Rebuilder:
         models: ReadModels,
         conninfo: str | None,
         catch_up_batch_size: int = 1000,
+        run_part: RunPart | None = None,
     ) -> None:
         self.app = app
         self.models = models
         self.conninfo = conninfo  # PostgreSQL: where the workers' claims are taken; None on SQLite
         self.catch_up_batch_size = catch_up_batch_size
+        self.run_part = run_part  # runs a share of a parallel rebuild in a fresh process (its own store)
 
     def projection_names(self) -> list[str]:
         """The read models a rebuild knows, in processing order."""
@@ -145,8 +173,14 @@ class Rebuilder:
         force: bool = False,
         batch_size: int = 5000,
         progress: Progress | None = None,
+        read_ahead: bool | None = None,
+        processes: int = 1,
     ) -> RebuildReport:
-        """Drop and rebuild the named read models (all when none are named), or resume an interrupted run."""
+        """Drop and rebuild the named read models (all when none are named), or resume an interrupted run.
+
+        With `processes` > 1 (PostgreSQL), what other read models read or share is replayed first, then the
+        other read models and the fan-out's partitions are shared among that many processes, each reading
+        and decoding the store on its own (`replay_parallel`)."""
         known = self.projection_names()
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -176,14 +210,98 @@ class Rebuilder:
                     )
                 report.rebuilt.append(model.name)
             self._catch_up_what_they_read(chosen, progress)
-            fast = PipelinedDatabase(db)
-            follower = Follower(self.app, *(model.on(fast) for model in chosen), batch_size=batch_size)
-            replay(follower, report=report, progress=progress)
+            report.head = self.app.recorder.max_notification_id() or 0
+            if processes > 1 and self.run_part is not None and self.conninfo is not None:
+                self.replay_parallel(
+                    chosen, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
+                )
+            else:
+                fast = PipelinedDatabase(db)
+                follower = Follower(
+                    self.app,
+                    *(model.on(fast) for model in chosen),
+                    batch_size=batch_size,
+                    read_ahead=read_ahead,
+                )
+                replay(follower, report=report, progress=progress)
             with db.transaction() as sql:
                 for model in chosen:
                     sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
         report.seconds = time.perf_counter() - started
         return report
+
+    def replay_parallel(
+        self,
+        chosen: Sequence[ReadModel],
+        *,
+        processes: int,
+        report: RebuildReport,
+        batch_size: int,
+        read_ahead: bool | None,
+    ) -> None:
+        """Replay up to `report.head`: first, in this process, the read models others read or write after
+        (the subscription index; request notifications, whose alerts the fan-out's replayed delivery
+        events update); then the others, one share per process: the result is the serial one because no
+        two shares read or write each other's rows, except digests (partition 0) closing digest items of
+        every partition, which `settle` applies again at the end."""
+        first = [m for m in chosen if _goes_first(m, chosen)]
+        if first:
+            fast = PipelinedDatabase(self.models.db)
+            follower = Follower(
+                self.app, *(m.on(fast) for m in first), batch_size=batch_size, read_ahead=read_ahead
+            )
+            replay(follower, report=report, head=report.head)
+        units: list[tuple[str, int | None]] = [
+            (m.name, k) for m in chosen if m not in first and m.partitions > 1 for k in range(m.partitions)
+        ] + [(m.name, None) for m in chosen if m not in first and m.partitions == 1]
+        parts = [
+            RebuildPart(
+                names=tuple(dict.fromkeys(name for name, _ in share)),
+                partitions=tuple(k for _, k in share if k is not None),
+                head=report.head,
+                batch_size=batch_size,
+                read_ahead=read_ahead,
+            )
+            for share in (units[i::processes] for i in range(processes))
+            if share
+        ]
+        assert self.run_part is not None
+        with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done in pool.map(self.run_part, parts):
+                report.events_read += done.events_read
+                report.alerts_created += done.alerts_created
+        for model in chosen:
+            if model not in first and model.partitions > 1 and model.settle_topics:
+                self._settle(model, head=report.head, batch_size=batch_size)
+
+    def replay_part(self, part: RebuildPart) -> PartDone:
+        """One process's share of a parallel rebuild (called in that process, on its own store)."""
+        fast = PipelinedDatabase(self.models.db)
+        models = [self.models.named(name).on(fast) for name in part.names]
+        follower = Follower(
+            self.app,
+            *models,
+            batch_size=part.batch_size,
+            partitions=part.partitions or None,
+            read_ahead=part.read_ahead,
+        )
+        report = RebuildReport()
+        replay(follower, report=report, head=part.head)
+        return PartDone(events_read=report.events_read, alerts_created=report.alerts_created)
+
+    def _settle(self, model: ReadModel, *, head: int, batch_size: int) -> None:
+        """Hand `model.settle` its cross-partition events again, in order, in one transaction."""
+        to_domain = self.app.mapper.to_domain_event
+        start = 1
+        with self.models.db.transaction() as sql:
+            while start <= head:
+                found = self.app.recorder.select_notifications(
+                    start=start, limit=batch_size, stop=head, topics=model.settle_topics
+                )
+                if not found:
+                    return
+                model.settle(sql, [Positioned(to_domain(n), n.id, n.topic) for n in found])
+                start = found[-1].id + 1
 
     def _catch_up_what_they_read(self, chosen: Sequence[ReadModel], progress: Progress | None) -> None:
         # The fan-out matches against the subscription index: it must have seen everything first.
@@ -230,15 +348,28 @@ def _markers(db: ReadModelDatabase) -> set[str]:
         }
 
 
-def replay(follower: Follower, *, report: RebuildReport, progress: Progress | None = None) -> None:
-    """Feed the store's events, from the lowest tracking position to the head now, through the follower."""
-    head = follower.app.recorder.max_notification_id() or 0
-    report.head = head
-    while True:
-        result = follower.step(head=head)
-        if not result.advanced:
-            return
-        report.events_read += result.read
-        report.alerts_created += result.alerts
-        if progress is not None:
-            progress("rebuild", result.upto, head)
+def _goes_first(model: ReadModel, chosen: Sequence[ReadModel]) -> bool:
+    """Whether another chosen read model reads this one's rows, or writes its tables after it."""
+    later = chosen[list(chosen).index(model) + 1 :]
+    return any(model.name in other.reads_from for other in chosen) or any(
+        set(model.tables) & set(other.tables) for other in later
+    )
+
+
+def replay(
+    follower: Follower, *, report: RebuildReport, progress: Progress | None = None, head: int | None = None
+) -> None:
+    """Feed the store's events, from the lowest tracking position to `head` (default: the head now),
+    through the follower."""
+    if head is None:
+        head = follower.app.recorder.max_notification_id() or 0
+        report.head = head
+    with follower.reading_ahead():
+        while True:
+            result = follower.step(head=head)
+            if not result.advanced:
+                return
+            report.events_read += result.read
+            report.alerts_created += result.alerts
+            if progress is not None:
+                progress("rebuild", result.upto, head)

@@ -354,6 +354,15 @@ def rebuild(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="ignore heartbeats of stopped workers")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=50_000)] = 5000,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=64,
+            help="PostgreSQL: share the read models and the fan-out's partitions among this many processes",
+        ),
+    ] = 1,
 ) -> None:
     """Drop and rebuild read models from the store (resumes an interrupted rebuild)."""
     with container() as wired:
@@ -369,6 +378,7 @@ def rebuild(
                 force=force,
                 batch_size=batch_size,
                 progress=lambda _stage, done, total: bar(done, total),
+                processes=processes,
             )
     parts = []
     if report.rebuilt:
