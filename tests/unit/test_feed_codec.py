@@ -150,7 +150,10 @@ def test_details_given_and_cleared_are_read_as_the_reference_reads_them() -> Non
     assert isinstance(expected, feed.PersonDetailsChanged)
     assert isinstance(got, feed_codec.PersonDetailsChangedLine)
     assert (got.given, got.cleared) == (expected.given, expected.cleared)
-    assert (got.given, got.cleared) == ({"marital_status": "married", "email": "A@example.com"}, ("guardian", "mobile"))
+    assert (got.given, got.cleared) == (
+        {"marital_status": "married", "email": "A@example.com"},
+        ("guardian", "mobile"),
+    )
     raw = json.dumps(variant("person_details_changed", mobile=None, marital_status=None))
     assert lean(raw) == reference(raw)  # marital_status cannot be cleared: the reference's sentence
 
@@ -181,7 +184,9 @@ LEAVES = st.one_of(
     st.integers(),
     st.floats(allow_nan=False),
     st.dates(),
-    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=3)), timezone(-timedelta(hours=5))])),
+    st.datetimes(
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=3)), timezone(-timedelta(hours=5))])
+    ),
     st.uuids(),
 )
 STATES = st.dictionaries(
@@ -201,7 +206,7 @@ STATES = st.dictionaries(
 
 @settings(max_examples=400, deadline=None)
 @given(STATES)
-@example({"s": "a\x01\x7f\u2028\ud7ff\U0001f600\"\\/", "d": date(2026, 1, 5), "t": ("a", "b")})
+@example({"s": 'a\x01\x7f\u2028\ud7ff\U0001f600"\\/', "d": date(2026, 1, 5), "t": ("a", "b")})
 @example({"n": None, "when": datetime(2026, 1, 5, 9, 30, tzinfo=UTC), "id": UUID(int=7)})
 def test_the_fast_encoder_writes_the_library_transcoders_bytes(state: dict[str, Any]) -> None:
     assert ROWS.encode(state) == TRANSCODER.encode(state)
