@@ -18,6 +18,7 @@ existing stores read back unchanged and the hash chain links the same rows.
 from __future__ import annotations
 
 import dataclasses
+from itertools import compress
 from typing import Any, cast
 from uuid import UUID
 
@@ -45,6 +46,15 @@ class EventRows:
             dict(transcoder.types) if type(transcoder) is JSONTranscoder else None
         )
         self._encode = msgspec.json.Encoder().encode
+        # Transcodings of types the json module never writes natively (a subclass of str, int, float,
+        # list, tuple or dict would be written as such, not transcoded).
+        natives = (str, int, float, list, tuple, dict)
+        self._leaves: dict[type, tuple[str, Any]] = {
+            kind: (t.name, t.encode)
+            for kind, t in (self._types or {}).items()
+            if not issubclass(kind, natives)
+        }
+        self._flat_kinds = frozenset({str, int, bool, type(None), *self._leaves})
         self._shapes: dict[type, tuple[type, str, tuple[str, ...]]] = {}
 
     def _shape(self, event_class: type) -> tuple[type, str, tuple[str, ...]]:
@@ -106,17 +116,44 @@ class EventRows:
         """The transcoder's bytes for this state (`JSONTranscoder.encode`'s exact output)."""
         if self._types is not None:
             try:
-                return self._encode(self._plain_dict(state))
+                return self._encode(self._flat(state) or self._plain_dict(state))
             except _NotPlain:
                 pass
         return self.mapper.transcoder.encode(state)
 
+    def _flat(self, state: dict[str, Any]) -> dict[str, Any] | None:
+        """A flat state (text, None, numbers without floats, times and dates) made plain with C-level
+        iteration only; None for anything else (the general walk then does it)."""
+        kinds = list(map(type, state.values()))
+        if not self._flat_kinds.issuperset(kinds) or not all(map(str.__instancecheck__, state)):
+            return None
+        plain = dict(state)
+        leaves = self._leaves
+        for key in compress(state, map(leaves.__contains__, kinds)):
+            value = plain[key]
+            name, encode = leaves[type(value)]
+            data = encode(value)
+            if type(data) is not str:
+                return None
+            plain[key] = {"_type_": name, "_data_": data}
+        return plain
+
     def _plain_dict(self, value: dict[Any, Any]) -> dict[str, Any]:
         plain: dict[str, Any] = {}
+        leaves = self._leaves
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotPlain
-            plain[key] = self._plain(item)
+            kind = type(item)
+            # An event's values are mostly text, None, or a time or date: no call for them.
+            if item is None or kind is str:
+                plain[key] = item
+            elif kind in leaves:
+                name, encode = leaves[kind]
+                data = encode(item)
+                plain[key] = {"_type_": name, "_data_": data if type(data) is str else self._plain(data)}
+            else:
+                plain[key] = self._plain(item)
         return plain
 
     def _plain(self, value: Any) -> Any:
