@@ -82,7 +82,12 @@ class PersonEvent(Aggregate.Event):
 
 
 class Person(Aggregate):
-    """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings."""
+    """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings.
+
+    Each command is two halves: `decide_…` holds the rules and returns the event's fields (or raises the
+    domain's error), and the `@event` method applies them. Ingest's bulk path takes the decision and makes
+    the event itself (`services/event_rows.py`); every other writer calls the command.
+    """
 
     @staticmethod
     def create_id(id_number: str, **_: Any) -> UUID:
