@@ -45,7 +45,7 @@ CORRUPTIONS: list[Callable[[Item], Item]] = [
     lambda e: {k: v for k, v in e.items() if k != "occurred_at"},
     lambda e: {**e, "type": "passport_expired"},  # made by the engine
     lambda e: {**e, "event_id": f" {e['event_id']} "},  # accepted, stripped (the reference decides)
-    lambda e: {**e, "occurred_at": e["occurred_at"][:16] + "+03:00"},  # no seconds (the reference decides)
+    lambda e: {**e, "occurred_at": str(e.get("occurred_at"))[:16] + "+03:00"},  # no seconds (the reference's)
     lambda e: {**e, "event_id": e["event_id"] + "-again"},  # the same event again under a new id
 ]
 
@@ -74,7 +74,7 @@ def feeds(draw: st.DrawFn) -> Feed:
                 "event_id": f"d-{index}-{len(items)}",
                 "type": "person_details_changed",
                 "id_number": items[index]["id_number"],
-                "occurred_at": items[index]["occurred_at"],
+                "occurred_at": items[index].get("occurred_at", "2026-01-05T09:30:00+03:00"),
                 "marital_status": draw(st.sampled_from(["married", "single"])),
                 "mobile": draw(st.sampled_from([None, "0501234567"])),
             }

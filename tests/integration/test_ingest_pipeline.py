@@ -56,6 +56,33 @@ def test_a_failed_write_stops_the_run_with_exactly_the_stored_lines_reported(
     assert again == ["duplicate"] * 50 + ["accepted"] * 150
 
 
+def test_a_failed_read_while_a_batch_is_written_still_reports_that_batch(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = list(FeedGenerator(people=20, events=200, seed=4).lines())
+    container.ingestor.batch_size = 25
+    store = container.app.store
+    original = store.existing_event_ids
+    calls = [0]
+
+    def existing_event_ids(event_ids: Sequence[str]) -> set[str]:
+        calls[0] += 1
+        if calls[0] == 5:  # the third batch's first look, while the second is being written
+            raise OperationalError("the server closed the connection")
+        return original(event_ids)
+
+    monkeypatch.setattr(store, "existing_event_ids", existing_event_ids)
+
+    reported: list[Any] = []
+    with pytest.raises(OperationalError):
+        for result, _ in container.ingestor.ingest_lines(lines):
+            reported.append(result)
+
+    # Every stored line is reported, and only those.
+    assert [r.line for r in reported] == list(range(1, 51))
+    assert len(notifications(container.app)) == 50
+
+
 def test_a_conflict_mid_run_is_worked_out_again_from_the_store(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:

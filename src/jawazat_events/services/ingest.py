@@ -211,11 +211,22 @@ class Ingestor:
         in_turn = 0
         try:
             with _bulk_gc(), self.app.batch_lock:
-                for batch in self._batches(parsed):
-                    if in_turn == 0:
-                        turn = ExitStack()
-                        turn.enter_context(self.app.store.ingest_lock())
-                    prepared = self._prepare(batch, [p for p, _ in in_flight])
+                batches = self._batches(parsed)
+                while True:
+                    try:
+                        batch = next(batches, None)
+                        if batch is None:
+                            break
+                        if in_turn == 0:
+                            turn = ExitStack()
+                            turn.enter_context(self.app.store.ingest_lock())
+                        prepared = self._prepare(batch, [p for p, _ in in_flight])
+                    except Exception:
+                        # Reading the input or the store failed while a batch was being written: that
+                        # batch's lines are reported (or its own failure raised) before this failure.
+                        while in_flight:
+                            yield from self._settle(in_flight, writer)
+                        raise
                     if writer is None:
                         in_flight.append((prepared, None))
                     else:
