@@ -1,7 +1,7 @@
 """Driving the product exactly as `jawazat ingest` does, and describing what it stored.
 
 Shared by the PostgreSQL and SQLite ingest benchmarks (and the profile): `bootstrap(database_url=...)`,
-then `container.ingestor.ingest(parse_lines(open(file)))` with every result consumed into an
+then `container.ingestor.ingest_lines(open(file))` with every result consumed into an
 `IngestReport`. Opening the store (table creation, first pool connection) happens before the clock starts;
 reading, parsing, validation, idempotency checks, domain rules and the saves are all timed.
 """
@@ -64,13 +64,13 @@ def ingest_file(
     *,
     server_cpu: Callable[[], float] | None = None,
 ) -> IngestRun:
-    """Time `container.ingestor.ingest(parse_lines(open(file)))`, consuming every result."""
-    from jawazat_events.services.ingest import IngestReport, parse_lines
+    """Time `container.ingestor.ingest_lines(open(file))`, consuming every result."""
+    from jawazat_events.services.ingest import IngestReport
 
     report = IngestReport()
     server_before = server_cpu() if server_cpu else None
     with Timer() as timer, open(feed_path, encoding="utf-8") as handle:
-        for result, event_type in container.ingestor.ingest(parse_lines(handle)):
+        for result, event_type in container.ingestor.ingest_lines(handle):
             report.add(result, event_type)
     server_used = (server_cpu() - server_before) if server_cpu and server_before is not None else None
     return IngestRun(

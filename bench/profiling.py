@@ -100,29 +100,33 @@ class StageTimer:
 
 def install_stage_timers(timer: StageTimer) -> None:
     import psycopg
-    from eventsourcing.domain import BaseAggregate
+    from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
     from eventsourcing.persistence import JSONTranscoder, Mapper
 
     import jawazat_events.services.feed
-    import jawazat_events.services.ingest
+    import jawazat_events.services.feed_codec
     from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_rows import EventRows
     from jawazat_events.services.ingest import Ingestor
     from jawazat_events.store import PostgresEventStoreRecorder
 
     wraps: list[tuple[Any, str, str]] = [
-        (jawazat_events.services.feed, "parse_event", "feed.parse_event (JSON + pydantic validation)"),
-        (Ingestor, "_try_batch", "Ingestor._try_batch"),
+        (jawazat_events.services.feed_codec, "decode", "decode + validate (msgspec, domain value checks)"),
+        (jawazat_events.services.feed, "parse_event", "reference model (lines the codec leaves to it)"),
+        (Ingestor, "_prepare", "Ingestor._prepare (a batch worked out)"),
         (PostgresEventStoreRecorder, "existing_event_ids", "store.existing_event_ids [DB]"),
         (JawazatApplication, "load_many", "app.load_many"),
         (PostgresEventStoreRecorder, "select_events_after", "store.select_events_after [DB]"),
         (Mapper, "to_domain_event", "mapper.to_domain_event (decode)"),
-        (Ingestor, "_load_subscriptions_for_transfers", "_load_subscriptions_for_transfers"),
-        (jawazat_events.services.ingest, "apply_event", "apply_event (domain rules, new events)"),
-        (JawazatApplication, "save_keyed", "app.save_keyed"),
-        (BaseAggregate, "collect_events", "aggregate.collect_events"),
-        (Mapper, "to_stored_event", "mapper.to_stored_event (encode)"),
-        (JSONTranscoder, "encode", "transcoder.encode (json)"),
+        (jawazat_events.services.feed_codec, "check_times", "plausible times (domain.plausible)"),
+        (Ingestor, "_apply", "build: domain rules, event, mutate"),
+        (EventRows, "event", "event object from decided fields"),
+        (CanMutateAggregate, "mutate", "event.mutate (library: apply to aggregate)"),
+        (CanInitAggregate, "mutate", "event.mutate (library: new aggregate)"),
+        (EventRows, "stored", "encode: stored event (msgspec; cipher when set)"),
+        (JSONTranscoder, "encode", "transcoder.encode (json: states the fast path leaves)"),
         (JSONTranscoder, "decode", "transcoder.decode (json)"),
+        (Ingestor, "_write", "write [DB]"),
         (PostgresEventStoreRecorder, "insert_events", "store.insert_events [DB]"),
         (
             PostgresEventStoreRecorder,
@@ -133,8 +137,9 @@ def install_stage_timers(timer: StageTimer) -> None:
         (
             PostgresEventStoreRecorder,
             "_fetch_ids_after_insert_events",
-            "fetch ids + INSERT event ids",
+            "fetch ids + INSERT event ids + chain links",
         ),
+        (PostgresEventStoreRecorder, "_extend_chain", "chain links (sha256) + INSERT"),
         (psycopg.Transaction, "__exit__", "transaction exit (COMMIT)"),
         (psycopg.Pipeline, "__exit__", "pipeline exit (wait for COMMIT)"),
     ]
@@ -147,6 +152,8 @@ def staged_ingest(url: str, feed_path: Path, batch_size: int) -> list[str]:
     from bench.product import ingest_file, open_container
 
     container = open_container(url, batch_size)  # store opened before the timers go in
+    # Serial, so that every stage runs on the main thread and the stages add up to the wall time.
+    container.ingestor.overlap = False
     probe = PgBackendCpu(container.database.dbname)
     timer = StageTimer()
     install_stage_timers(timer)
@@ -158,7 +165,7 @@ def staged_ingest(url: str, feed_path: Path, batch_size: int) -> list[str]:
         container.close()
     log(f"  staged run: {run.describe()}")
     lines = [
-        f"ingest profile (stage timers; {run.total:,} events, batch {batch_size}; "
+        f"ingest profile (stage timers, writer thread off; {run.total:,} events, batch {batch_size}; "
         f"{run.rate:,.0f} events/s with timers on; client CPU {run.cpu:.2f} s, "
         f"PostgreSQL backend CPU {run.server_cpu or 0:.2f} s, wall {run.wall:.2f} s):"
     ]
@@ -185,6 +192,7 @@ def cprofile_ingest(url: str, feed_path: Path, batch_size: int, *, top: int = 25
     from bench.product import ingest_file, open_container
 
     container = open_container(url, batch_size)
+    container.ingestor.overlap = False  # cProfile sees the main thread only
     profiler = cProfile.Profile()
     try:
         profiler.enable()
@@ -202,7 +210,7 @@ def cprofile_ingest(url: str, feed_path: Path, batch_size: int, *, top: int = 25
         by_package[_package_of(filename)] += tottime
 
     lines = [
-        f"ingest cProfile ({run.total:,} events; {total:.2f} s profiled on the main thread; "
+        f"ingest cProfile (writer thread off; {run.total:,} events; {total:.2f} s profiled; "
         f"{run.rate:,.0f} events/s under the profiler): own time by package",
     ]
     for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:15]:

@@ -129,7 +129,7 @@ def _notification_ids_by_key(
     stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
 ) -> dict[tuple[UUID, int], int]:
     return {
-        (UUID(str(s.originator_id)), s.originator_version): n
+        (chain.as_uuid(s.originator_id), s.originator_version): n
         for s, n in zip(stored_events, notification_ids, strict=True)
     }
 
@@ -407,22 +407,30 @@ class SQLiteEventStoreRecorder(SQLiteRecorderHooks):
     def select_events_after(self, versions: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
         """Stored events of many aggregates at once, each after the version given for it (0: all)."""
         found: dict[UUID, list[StoredEvent]] = defaultdict(list)
+        by_hex = {key.hex: key for key in versions}
+        pairs = [(key.hex, version) for key, version in versions.items()]
         with self._reading() as c:
-            for originator_id, version in versions.items():
+            # One statement per 400 aggregates (SQLite's 999 parameters), each probing the primary key.
+            for start in range(0, len(pairs), 400):
+                chunk = pairs[start : start + 400]
                 c.execute(
-                    f"SELECT originator_version, topic, state FROM {self.events_table_name} "
-                    "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
-                    (originator_id.hex, version),
+                    f"WITH k(id, v) AS (VALUES {','.join(['(?, ?)'] * len(chunk))}) "
+                    f"SELECT e.originator_id, e.originator_version, e.topic, e.state FROM k "
+                    f"JOIN {self.events_table_name} e "
+                    "ON e.originator_id = k.id AND e.originator_version > k.v "
+                    "ORDER BY e.originator_id, e.originator_version",
+                    [value for pair in chunk for value in pair],
                 )
-                found[originator_id].extend(
-                    StoredEvent(
-                        originator_id=originator_id,
-                        originator_version=row[0],
-                        topic=row[1],
-                        state=row[2],
+                for row in c.fetchall():
+                    originator_id = by_hex[row[0]]
+                    found[originator_id].append(
+                        StoredEvent(
+                            originator_id=originator_id,
+                            originator_version=row[1],
+                            topic=row[2],
+                            state=row[3],
+                        )
                     )
-                    for row in c.fetchall()
-                )
         return found
 
     def notification_ids_of(self, event_ids: Sequence[str]) -> dict[str, int]:

@@ -22,7 +22,7 @@ from jawazat_events.domain.notification_types import NotificationType
 from jawazat_events.generate import FeedGenerator
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.projections.tables import PEOPLE
-from jawazat_events.services.ingest import IngestReport, parse_lines
+from jawazat_events.services.ingest import IngestReport
 from jawazat_events.worker import Worker
 
 # Lines a careless source system might send, to show that each is named and nothing is half-written.
@@ -111,7 +111,7 @@ def demo(
 
 
 def _ingest(wired: Container, lines: list[str], report: IngestReport, *, first_line: int = 1) -> None:
-    for result, event_type in wired.ingestor.ingest(parse_lines(lines, first_line=first_line)):
+    for result, event_type in wired.ingestor.ingest_lines(lines, first_line=first_line):
         report.add(result, event_type)
 
 

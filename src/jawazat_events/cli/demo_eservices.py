@@ -23,7 +23,6 @@ from jawazat_events.domain.actors import Actor
 from jawazat_events.domain.requests import REQUEST_STATUS, Decision
 from jawazat_events.generate import luhn_complete
 from jawazat_events.projections.queries import list_alerts
-from jawazat_events.services.ingest import parse_items
 from jawazat_events.services.tickets import Upload
 from jawazat_events.worker import Worker
 
@@ -105,7 +104,7 @@ def _register(wired: Container, sponsor: str, today: date) -> None:
             category="worker",
         ),
     ]
-    results = [r for r, _ in wired.ingestor.ingest(parse_items(items))]
+    results = [r for r, _ in wired.ingestor.ingest_items(items)]
     refused = [r.reason for r in results if r.status == "rejected"]
     if refused:
         raise RuntimeError(f"the demo's people could not be registered: {refused}")

@@ -24,7 +24,7 @@ from jawazat_events.cli.root import (
     out,
 )
 from jawazat_events.generate import FeedGenerator
-from jawazat_events.services.ingest import IngestReport, parse_lines
+from jawazat_events.services.ingest import IngestReport
 
 
 def _lines_with_progress(handle: IO[str], size: int | None, progress: Progress | None) -> Iterator[str]:
@@ -56,7 +56,7 @@ def ingest(
     try:
         with container() as wired, _progress(show_progress) as progress:
             lines = _lines_with_progress(handle, size, progress)
-            for result, event_type in wired.ingestor.ingest(parse_lines(lines)):
+            for result, event_type in wired.ingestor.ingest_lines(lines):
                 report.add(result, event_type)
     except UnicodeDecodeError as error:
         raise fail(f"error: {file} is not UTF-8 text: {error.reason}", EXIT_USAGE) from None

@@ -44,6 +44,12 @@ def parse_id_number(raw: object, *, field: str = "id_number") -> str:
     """Return a valid 10-digit ID number or raise `InvalidValue` saying what is wrong with it."""
     if not isinstance(raw, str):
         raise InvalidValue(f"{field} must be a string of 10 digits, not {type(raw).__name__}")
+    return _parse_id_text(raw, field)
+
+
+# A feed names each person many times: a pure function's answers are kept (refusals are not).
+@lru_cache(maxsize=65_536)
+def _parse_id_text(raw: str, field: str) -> str:
     value = raw.strip()
     if not _TEN_DIGITS.fullmatch(value):
         raise InvalidValue(f"{field} '{raw}' must be exactly 10 digits")
@@ -69,6 +75,11 @@ def parse_unified_number(raw: object, *, field: str = "sponsor") -> str:
     """Return a valid establishment unified number (10 digits starting with 7) or raise."""
     if not isinstance(raw, str):
         raise InvalidValue(f"{field} must be a string of 10 digits, not {type(raw).__name__}")
+    return _parse_unified_text(raw, field)
+
+
+@lru_cache(maxsize=16_384)
+def _parse_unified_text(raw: str, field: str) -> str:
     value = raw.strip()
     if not _TEN_DIGITS.fullmatch(value) or not value.startswith("7"):
         raise InvalidValue(f"{field} '{raw}' must be a 10-digit unified number starting with 7")
@@ -77,6 +88,11 @@ def parse_unified_number(raw: object, *, field: str = "sponsor") -> str:
 
 def parse_mobile(raw: str, *, field: str = "mobile", region: str = "SA") -> str:
     """Parse a mobile number (region SA by default) and return it in E.164, or raise."""
+    return _parse_mobile(raw, field, region)
+
+
+@lru_cache(maxsize=16_384)
+def _parse_mobile(raw: str, field: str, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -93,6 +109,11 @@ def parse_mobile(raw: str, *, field: str = "mobile", region: str = "SA") -> str:
 
 def parse_email(raw: str, *, field: str = "email") -> str:
     """Validate an e-mail address (syntax only, no DNS) and return its normalised form, or raise."""
+    return _parse_email(raw, field)
+
+
+@lru_cache(maxsize=16_384)
+def _parse_email(raw: str, field: str) -> str:
     try:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as error:

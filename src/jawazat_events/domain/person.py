@@ -82,7 +82,12 @@ class PersonEvent(Aggregate.Event):
 
 
 class Person(Aggregate):
-    """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings."""
+    """A resident, visitor or citizen known by ID number, with passport, visas, sponsor and crossings.
+
+    Each command is two halves: `decide_…` holds the rules and returns the event's fields (or raises the
+    domain's error), and the `@event` method applies them. Ingest's bulk path takes the decision and makes
+    the event itself (`services/event_rows.py`); every other writer calls the command.
+    """
 
     @staticmethod
     def create_id(id_number: str, **_: Any) -> UUID:
@@ -166,27 +171,59 @@ class Person(Aggregate):
         details: PersonDetails | None = None,
     ) -> Person:
         """Register a person with sponsor and passport (the first event of every person)."""
+        return cls(
+            **cls.decide_registration(
+                id_number=id_number,
+                event_id=event_id,
+                occurred_at=occurred_at,
+                sponsor=sponsor,
+                name_ar=name_ar,
+                name_en=name_en,
+                nationality=nationality,
+                passport_number=passport_number,
+                passport_issue_date=passport_issue_date,
+                passport_expiry_date=passport_expiry_date,
+                details=details,
+            )
+        )
+
+    @staticmethod
+    def decide_registration(
+        *,
+        id_number: str,
+        event_id: str,
+        occurred_at: datetime,
+        sponsor: str,
+        name_ar: str,
+        name_en: str,
+        nationality: str,
+        passport_number: str,
+        passport_issue_date: date,
+        passport_expiry_date: date,
+        details: PersonDetails | None = None,
+    ) -> dict[str, Any]:
+        """The `Registered` event's fields if the rules allow the registration (else the domain's error)."""
         check_passport_dates(passport_issue_date, passport_expiry_date)
         given = details or PersonDetails()
         _require_not_own_guardian(id_number, given.guardian)
-        return cls(
-            id_number=id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=sponsor,
-            name_ar=name_ar,
-            name_en=name_en,
-            nationality=nationality,
-            passport_number=passport_number,
-            passport_issue_date=passport_issue_date,
-            passport_expiry_date=passport_expiry_date,
-            birth_date=given.birth_date,
-            marital_status=given.marital_status,
-            guardian=given.guardian,
-            mobile=given.mobile,
-            email=given.email,
-            category=given.category,
-        )
+        return {
+            "id_number": id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": sponsor,
+            "name_ar": name_ar,
+            "name_en": name_en,
+            "nationality": nationality,
+            "passport_number": passport_number,
+            "passport_issue_date": passport_issue_date,
+            "passport_expiry_date": passport_expiry_date,
+            "birth_date": given.birth_date,
+            "marital_status": given.marital_status,
+            "guardian": given.guardian,
+            "mobile": given.mobile,
+            "email": given.email,
+            "category": given.category,
+        }
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -241,6 +278,14 @@ class Person(Aggregate):
         self, *, event_id: str, occurred_at: datetime, given: Mapping[str, Any], cleared: tuple[str, ...] = ()
     ) -> None:
         """Record new values of some details (None: not given) and the clearing of others."""
+        self._details_changed(
+            **self.decide_details(event_id=event_id, occurred_at=occurred_at, given=given, cleared=cleared)
+        )
+
+    def decide_details(
+        self, *, event_id: str, occurred_at: datetime, given: Mapping[str, Any], cleared: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The `DetailsChanged` event's fields if the rules allow the change (else the domain's error)."""
         unknown = sorted(set(given) - set(DETAIL_FIELDS))
         if unknown:
             raise InvalidValue(f"{unknown[0]} is not a detail of a person")
@@ -253,14 +298,14 @@ class Person(Aggregate):
                 f"a person_details_changed event must give at least one of {', '.join(DETAIL_FIELDS)}"
             )
         _require_not_own_guardian(self.id_number, values["guardian"])
-        self._details_changed(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=self.sponsor_at(occurred_at),
-            cleared=tuple(sorted(set(cleared))),
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": self.sponsor_at(occurred_at),
+            "cleared": tuple(sorted(set(cleared))),
             **values,
-        )
+        }
 
     @event(DetailsChanged)
     def _details_changed(
@@ -299,16 +344,24 @@ class Person(Aggregate):
 
     def cross_border(self, *, event_id: str, occurred_at: datetime, direction: str, port: str) -> None:
         """Record an entry to or exit from the kingdom."""
+        self._crossed(
+            **self.decide_crossing(event_id=event_id, occurred_at=occurred_at, direction=direction, port=port)
+        )
+
+    def decide_crossing(
+        self, *, event_id: str, occurred_at: datetime, direction: str, port: str
+    ) -> dict[str, Any]:
+        """The `BorderCrossed` event's fields if the rules allow the crossing (else the domain's error)."""
         if direction not in ("entry", "exit"):
             raise InvalidValue(f"direction '{direction}' must be 'entry' or 'exit'")
-        self._crossed(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=self.sponsor_at(occurred_at),
-            direction=direction,
-            port=port,
-        )
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": self.sponsor_at(occurred_at),
+            "direction": direction,
+            "port": port,
+        }
 
     @event(BorderCrossed)
     def _crossed(
@@ -337,6 +390,28 @@ class Person(Aggregate):
         today: date,
     ) -> None:
         """Record a renewed passport, under the directorate's renewal rules."""
+        self._renewed(
+            **self.decide_renewal(
+                event_id=event_id,
+                occurred_at=occurred_at,
+                passport_number=passport_number,
+                issue_date=issue_date,
+                expiry_date=expiry_date,
+                today=today,
+            )
+        )
+
+    def decide_renewal(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        passport_number: str,
+        issue_date: date,
+        expiry_date: date,
+        today: date,
+    ) -> dict[str, Any]:
+        """The `PassportRenewed` event's fields if the renewal rules allow it (else the domain's error)."""
         if issue_date > today:
             raise PassportNotYetIssued(
                 f"issue_date {issue_date} is after today ({today}): the new passport is not yet issued"
@@ -346,15 +421,15 @@ class Person(Aggregate):
             raise PassportNumberRepeated(
                 f"passport_number '{passport_number}' repeats the current passport number"
             )
-        self._renewed(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=self.sponsor_at(occurred_at),
-            passport_number=passport_number,
-            issue_date=issue_date,
-            expiry_date=expiry_date,
-        )
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": self.sponsor_at(occurred_at),
+            "passport_number": passport_number,
+            "issue_date": issue_date,
+            "expiry_date": expiry_date,
+        }
 
     @event(PassportRenewed)
     def _renewed(
@@ -465,21 +540,43 @@ class Person(Aggregate):
         valid_until: date,
     ) -> None:
         """Record a new visa."""
+        self._visa_issued(
+            **self.decide_visa(
+                event_id=event_id,
+                occurred_at=occurred_at,
+                visa_number=visa_number,
+                visa_type=visa_type,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        )
+
+    def decide_visa(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        visa_number: str,
+        visa_type: str,
+        valid_from: date,
+        valid_until: date,
+    ) -> dict[str, Any]:
+        """The `VisaIssued` event's fields if the rules allow the visa (else the domain's error)."""
         if valid_until < valid_from:
             raise InvalidValue(f"valid_until {valid_until} is before valid_from {valid_from}")
         existing = self.visas.get(visa_number)
         if existing is not None and existing.visa_type is not None:
             raise InvalidValue(f"visa_number '{visa_number}' was already issued to this person")
-        self._visa_issued(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=self.sponsor_at(occurred_at),
-            visa_number=visa_number,
-            visa_type=visa_type,
-            valid_from=valid_from,
-            valid_until=valid_until,
-        )
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": self.sponsor_at(occurred_at),
+            "visa_number": visa_number,
+            "visa_type": visa_type,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+        }
 
     @event(VisaIssued)
     def _visa_issued(
@@ -521,14 +618,34 @@ class Person(Aggregate):
     ) -> None:
         """Record a visa's new status (used, cancelled, expired, extended)."""
         self._visa_status_changed(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=self.sponsor_at(occurred_at),
-            visa_number=visa_number,
-            status=status,
-            valid_until=valid_until,
+            **self.decide_visa_status(
+                event_id=event_id,
+                occurred_at=occurred_at,
+                visa_number=visa_number,
+                status=status,
+                valid_until=valid_until,
+            )
         )
+
+    def decide_visa_status(
+        self,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        visa_number: str,
+        status: str,
+        valid_until: date | None,
+    ) -> dict[str, Any]:
+        """The `VisaStatusChanged` event's fields (no rule refuses a status change)."""
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": self.sponsor_at(occurred_at),
+            "visa_number": visa_number,
+            "status": status,
+            "valid_until": valid_until,
+        }
 
     @event(VisaStatusChanged)
     def _visa_status_changed(
@@ -562,20 +679,32 @@ class Person(Aggregate):
     def transfer_sponsorship(self, *, event_id: str, occurred_at: datetime, to_sponsor: str) -> str | None:
         """Move sponsorship from `occurred_at` on; return the establishment that stops being the
         current sponsor (whose subscription must end), or None if the current sponsor is unchanged."""
+        current_before = self.current_sponsor
+        self._transferred(
+            **self.decide_transfer(event_id=event_id, occurred_at=occurred_at, to_sponsor=to_sponsor)
+        )
+        return self.sponsor_left(current_before)
+
+    def decide_transfer(self, *, event_id: str, occurred_at: datetime, to_sponsor: str) -> dict[str, Any]:
+        """The `SponsorshipTransferred` event's fields if the rules allow the transfer (else the domain's
+        error)."""
         sponsor_then = self.sponsor_at(occurred_at)
         if to_sponsor == sponsor_then:
             raise SponsorUnchanged(
                 f"to_sponsor '{to_sponsor}' already sponsors this person at {occurred_at.isoformat()}"
             )
-        current_before = self.current_sponsor
-        self._transferred(
-            id_number=self.id_number,
-            event_id=event_id,
-            occurred_at=occurred_at,
-            sponsor=sponsor_then,
-            from_sponsor=sponsor_then,
-            to_sponsor=to_sponsor,
-        )
+        return {
+            "id_number": self.id_number,
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "sponsor": sponsor_then,
+            "from_sponsor": sponsor_then,
+            "to_sponsor": to_sponsor,
+        }
+
+    def sponsor_left(self, current_before: str) -> str | None:
+        """After a transfer: the establishment that stopped being the current sponsor (its subscription
+        ends), or None if the current sponsor is unchanged."""
         return current_before if self.current_sponsor != current_before else None
 
     @event(SponsorshipTransferred)

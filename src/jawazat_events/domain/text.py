@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from jawazat_events.domain.errors import InvalidValue
 
@@ -39,6 +40,12 @@ def clean_text(raw: object, *, field: str, max_length: int) -> str:
     """The text in NFC without surrounding spaces, or `InvalidValue` naming the field and the problem."""
     if not isinstance(raw, str):
         raise InvalidValue(f"{field} must be text, not {type(raw).__name__}")
+    return _clean(raw, field, max_length)
+
+
+# Feeds repeat the same ports, names and codes: a pure function's answers are kept (refusals are not).
+@lru_cache(maxsize=16_384)
+def _clean(raw: str, field: str, max_length: int) -> str:
     text = unicodedata.normalize("NFC", raw).strip()
     if len(text) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters (it has {len(text):,})")

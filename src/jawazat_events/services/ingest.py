@@ -1,17 +1,26 @@
-"""Validated, idempotent, batched ingest of source-system events into the store.
+"""Validated, idempotent, batched ingest of source-system events into the store: the bulk path.
 
 One batch is one transaction: duplicates are found by the store's event-id table, the people involved are
-loaded in one query, each event goes through the domain's rules, and every accepted event is saved with
-its source `event_id`. If another writer got there first (same event id, or the same person changed), the
-store refuses the whole transaction and the batch is worked out again from the store's new state, so per
-line results stay exact and nothing is half-written.
+loaded in one query, each event goes through the domain's rules (`Person.decide_…`), and every accepted
+event is saved with its source `event_id`. Events are built without the library's per-command machinery
+and encoded once (`services.event_rows`); lines are decoded by the compiled codec (`services.feed_codec`).
+
+While batch N is written (a writer thread, one batch queued at most), batch N+1 is prepared from the state
+batch N leaves. Results are handed out only once their batch has committed, in line order, so a failure
+stops the run with every reported line stored and no other. If another writer got there first (same event
+id, or the same person changed), the store refuses the whole transaction: the batches not yet committed
+are worked out again, one at a time, from the store's new state, so per-line results stay exact and
+nothing is half-written. The run holds the store's ingest lock, giving other processes a turn every
+`TURN_BATCHES` batches.
 """
 
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -19,14 +28,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.errors import AlreadyRegistered, DomainError, NotRegistered
 from jawazat_events.domain.identifiers import person_id, subscription_id
 from jawazat_events.domain.person import Person
 from jawazat_events.domain.subscription import Subscription
-from jawazat_events.services import feed
+from jawazat_events.services import feed, feed_codec
 from jawazat_events.services.application import EventKey, JawazatApplication
+from jawazat_events.services.event_rows import EventRows
+from jawazat_events.services.feed_codec import LeanEvent
 
 
 class LineStatus(StrEnum):
@@ -112,6 +124,52 @@ def parse_items(items: Iterable[Any], *, first_line: int = 1) -> Iterator[Parsed
             yield number, str(error)
 
 
+# Batches written in one hold of the store's ingest lock before other processes get a turn.
+TURN_BATCHES = 16
+
+AnyParsed = tuple[int, "feed.FeedEvent | LeanEvent | str"]
+
+
+@dataclass
+class _Prepared:
+    """One batch worked out against the state its predecessors leave: per-line results, rows to write."""
+
+    batch: list[tuple[int, LeanEvent | str]]
+    results: list[tuple[LineResult, str | None]]
+    rows: list[StoredEvent]
+    keys: list[EventKey]
+    touched: dict[UUID, Aggregate]
+    accepted: set[str]
+
+
+class _NotWritten(Exception):
+    """A batch queued behind one that failed: the writer did not write it."""
+
+
+class _Writer:
+    """One thread writing prepared batches in order; after a failure it writes nothing more until reset."""
+
+    def __init__(self, write: Callable[[_Prepared], None]) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self.failed = False
+
+    def submit(self, prepared: _Prepared) -> Future[None]:
+        return self._pool.submit(self._run, prepared)
+
+    def _run(self, prepared: _Prepared) -> None:
+        if self.failed:
+            raise _NotWritten
+        try:
+            self._write(prepared)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
 class Ingestor:
     """Feeds parsed events into the store in batches, reporting per line."""
 
@@ -122,52 +180,172 @@ class Ingestor:
         today: Callable[[], date],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = 1000,
+        overlap: bool = True,
     ) -> None:
         self.app = app
         self.today = today
         self.now = now
         self.batch_size = batch_size
+        # Write batch N in a thread while batch N+1 is prepared (False: one after the other, for profiles).
+        self.overlap = overlap
+        self.rows = EventRows(app.mapper)
+        self._person_topic = get_topic(Person)
 
-    def ingest(self, parsed: Iterable[Parsed]) -> Iterator[tuple[LineResult, str | None]]:
-        """Yield (result, event type) for every parsed line, in order, one batch at a time."""
-        with _bulk_gc():
-            batch: list[Parsed] = []
-            for item in parsed:
-                batch.append(item)
-                if len(batch) >= self.batch_size:
-                    yield from self.ingest_batch(batch)
-                    batch = []
-            if batch:
-                yield from self.ingest_batch(batch)
+    def ingest_lines(
+        self, lines: Iterable[str | bytes], *, first_line: int = 1
+    ) -> Iterator[tuple[LineResult, str | None]]:
+        """Decode JSON lines with the compiled codec and ingest them (`ingest`)."""
+        return self.ingest(feed_codec.decode_lines(lines, first_line=first_line))
 
-    def ingest_batch(self, batch: list[Parsed]) -> list[tuple[LineResult, str | None]]:
-        """Store one batch atomically; retried from the store's state if another writer interfered."""
+    def ingest_items(
+        self, items: Iterable[object], *, first_line: int = 1
+    ) -> Iterator[tuple[LineResult, str | None]]:
+        """Decode posted JSON items with the compiled codec and ingest them (`ingest`)."""
+        return self.ingest(feed_codec.decode_items(items, first_line=first_line))
+
+    def ingest(self, parsed: Iterable[AnyParsed]) -> Iterator[tuple[LineResult, str | None]]:
+        """Yield (result, event type) for every parsed line, in order, each once its batch is stored."""
+        in_flight: deque[tuple[_Prepared, Future[None] | None]] = deque()
+        writer = _Writer(self._write) if self.overlap else None
+        turn = ExitStack()
+        in_turn = 0
+        try:
+            with _bulk_gc(), self.app.batch_lock:
+                batches = self._batches(parsed)
+                while True:
+                    try:
+                        batch = next(batches, None)
+                        if batch is None:
+                            break
+                        if in_turn == 0:
+                            turn = ExitStack()
+                            turn.enter_context(self.app.store.ingest_lock())
+                        prepared = self._prepare(batch, [p for p, _ in in_flight])
+                    except Exception:
+                        # Reading the input or the store failed while a batch was being written: that
+                        # batch's lines are reported (or its own failure raised) before this failure.
+                        while in_flight:
+                            yield from self._settle(in_flight, writer)
+                        raise
+                    if writer is None:
+                        in_flight.append((prepared, None))
+                    else:
+                        in_flight.append((prepared, writer.submit(prepared)))
+                    in_turn += 1
+                    # One batch written while the next is prepared; a turn ends with everything written.
+                    while len(in_flight) > (0 if writer is None or in_turn >= TURN_BATCHES else 1):
+                        yield from self._settle(in_flight, writer)
+                    if in_turn >= TURN_BATCHES:
+                        turn.close()
+                        in_turn = 0
+                while in_flight:
+                    yield from self._settle(in_flight, writer)
+        finally:
+            for prepared, _ in in_flight:  # stopped early: nothing unsettled stays cached
+                self._forget(prepared)
+            if writer is not None:
+                writer.close()
+            turn.close()
+
+    def _batches(self, parsed: Iterable[AnyParsed]) -> Iterator[list[tuple[int, LeanEvent | str]]]:
+        batch: list[tuple[int, LeanEvent | str]] = []
+        for line, event in parsed:
+            batch.append((line, event if isinstance(event, str) else feed_codec.as_lean(event)))
+            if len(batch) >= self.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _settle(
+        self, in_flight: deque[tuple[_Prepared, Future[None] | None]], writer: _Writer | None
+    ) -> Iterator[tuple[LineResult, str | None]]:
+        """Wait for the oldest batch in flight; hand out its results once stored."""
+        prepared, written = in_flight[0]
+        try:
+            if written is None:
+                self._write(prepared)
+            else:
+                written.result()
+        except IntegrityError:
+            # Another writer got there first: this batch, and those prepared on its state, stored nothing.
+            redo = [p for p, _ in in_flight]
+            for _, later in in_flight:
+                if later is not None:
+                    later.exception()  # wait: the writer refuses it (`_NotWritten`)
+            in_flight.clear()
+            for p in redo:
+                self._forget(p)
+            if writer is not None:
+                writer.failed = False
+            for p in redo:
+                yield from self._serial(p.batch)
+            return
+        in_flight.popleft()
+        self._committed(prepared)
+        yield from prepared.results
+
+    def _serial(self, batch: list[tuple[int, LeanEvent | str]]) -> Iterator[tuple[LineResult, str | None]]:
+        """One batch worked out from the store's state and written, again while another writer interferes."""
         for attempt in range(MAX_BATCH_ATTEMPTS):
+            prepared = self._prepare(batch, [])
             try:
-                with self.app.batch_lock, self.app.store.ingest_lock():
-                    return self._try_batch(batch)
+                self._write(prepared)
             except IntegrityError:
+                self._forget(prepared)
                 if attempt == MAX_BATCH_ATTEMPTS - 1:
                     raise
-        raise AssertionError("unreachable")
+                continue
+            except BaseException:
+                self._forget(prepared)
+                raise
+            self._committed(prepared)
+            yield from prepared.results
+            return
 
-    def _try_batch(self, batch: list[Parsed]) -> list[tuple[LineResult, str | None]]:
+    def _write(self, prepared: _Prepared) -> None:
+        if prepared.rows:
+            self.app.recorder.insert_events(prepared.rows, event_ids=prepared.keys)
+
+    def _committed(self, prepared: _Prepared) -> None:
+        for key, aggregate in prepared.touched.items():
+            self.app.cache.put(key, aggregate)
+
+    def _forget(self, prepared: _Prepared) -> None:
+        # Cached aggregates were changed in place: what was not stored must be read again.
+        self.app.cache.discard(prepared.touched)
+
+    def _load(self, ids: Iterable[UUID], pending: dict[UUID, Aggregate]) -> dict[UUID, Aggregate]:
+        """Aggregates as the batches before this one leave them: those in flight, else the store's."""
+        wanted = list(dict.fromkeys(ids))
+        found = {key: pending[key] for key in wanted if key in pending}
+        found.update(self.app.load_many(key for key in wanted if key not in pending))
+        return found
+
+    def _prepare(self, batch: list[tuple[int, LeanEvent | str]], before: list[_Prepared]) -> _Prepared:
+        pending: dict[UUID, Aggregate] = {}
+        pending_ids: set[str] = set()
+        for earlier in before:
+            pending.update(earlier.touched)
+            pending_ids |= earlier.accepted
         parsed = [event for _, event in batch if not isinstance(event, str)]
-        stored = self.app.store.existing_event_ids([e.event_id for e in parsed])
+        ids = [e.event_id for e in parsed]
+        stored = self.app.store.existing_event_ids(ids) | (pending_ids.intersection(ids))
         # Only what may be stored needs its person loaded: a re-sent feed costs one query a batch.
         events = [e for e in parsed if e.event_id not in stored]
-        loaded = self.app.load_many(person_id(e.id_number) for e in events)
+        loaded = self._load((person_id(e.id_number) for e in events), pending)
         if events:
             # Another writer may have stored some of these since the first look: what the loaded state
             # may already hold must count as a duplicate, never be applied (or refused) a second time.
             stored |= self.app.store.existing_event_ids([e.event_id for e in events])
             events = [e for e in events if e.event_id not in stored]
-        subscriptions = self._load_subscriptions_for_transfers(events, loaded)
+        subscriptions = self._load_subscriptions_for_transfers(events, loaded, pending)
         today, now = self.today(), self.now()
 
         results: list[tuple[LineResult, str | None]] = []
         keys: list[EventKey] = []
         touched: dict[UUID, Aggregate] = {}
+        made_by: dict[UUID, list[Any]] = {}
         seen: set[str] = set()
         for line, event in batch:
             if isinstance(event, str):
@@ -178,32 +356,33 @@ class Ingestor:
                 continue
             try:
                 # Times outside their plausible window are refused before any rule compares them.
-                feed.check_times(event, now=now, today=today)
-                changed = apply_event(event, people=loaded, subscriptions=subscriptions, today=today)
+                feed_codec.check_times(event, now=now, today=today)
+                changed = self._apply(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
                 results.append(
                     (LineResult(line, LineStatus.REJECTED, event.event_id, str(error)), event.type)
                 )
                 continue
             seen.add(event.event_id)
-            person = changed[0]
+            person = changed[0][0]
             keys.append((event.event_id, person.id, person.version))
-            for aggregate in changed:
-                touched[aggregate.id] = aggregate
+            for aggregate, made in changed:
+                touched.setdefault(aggregate.id, aggregate)
+                made_by.setdefault(aggregate.id, []).extend(made)
             results.append((LineResult(line, LineStatus.ACCEPTED, event.event_id), event.type))
-        if touched:
-            self.app.save_keyed(list(touched.values()), keys)
-        return results
+        # Each aggregate's events together, aggregates in the order first touched (as `save` orders them).
+        rows = [self.rows.stored(made) for events_of in made_by.values() for made in events_of]
+        return _Prepared(batch, results, rows, keys, touched, seen)
 
     def _load_subscriptions_for_transfers(
-        self, events: list[feed.FeedEvent], people: dict[UUID, Aggregate]
+        self, events: list[LeanEvent], people: dict[UUID, Aggregate], pending: dict[UUID, Aggregate]
     ) -> dict[UUID, Aggregate]:
         # A transfer ends the old sponsor's subscription in the same transaction. The old sponsor
         # is one the person had, or one that an earlier transfer of the same person in this batch names.
         wanted: set[UUID] = set()
         named_in_batch: dict[str, set[str]] = {}
         for event in events:
-            if not isinstance(event, feed.SponsorshipTransferred):
+            if not isinstance(event, feed_codec.SponsorshipTransferredLine):
                 continue
             sponsors = named_in_batch.setdefault(event.id_number, set())
             person = people.get(person_id(event.id_number))
@@ -211,7 +390,105 @@ class Ingestor:
                 sponsors.update(s for s, _, _ in person.sponsorship_periods())
             wanted.update(subscription_id(s, event.id_number) for s in sponsors)
             sponsors.add(event.to_sponsor)
-        return self.app.load_many(wanted) if wanted else {}
+        return self._load(wanted, pending) if wanted else {}
+
+    def _record(self, person: Person, event_class: type, fields: dict[str, Any]) -> Any:
+        """The person's next event from the fields the domain decided, applied as a replay applies it."""
+        made = self.rows.event(
+            event_class, originator_id=person.id, originator_version=person.version + 1, fields=fields
+        )
+        made.mutate(person)
+        return made
+
+    def _apply(
+        self,
+        event: LeanEvent,
+        *,
+        people: dict[UUID, Aggregate],
+        subscriptions: dict[UUID, Aggregate],
+        today: date,
+    ) -> list[tuple[Aggregate, list[Any]]]:
+        """Apply one feed event to the domain: the changed aggregates (the person first), each with the
+        events this line made for it."""
+        key = person_id(event.id_number)
+        person = people.get(key)
+        if isinstance(event, feed_codec.PersonRegisteredLine):
+            if person is not None:
+                raise AlreadyRegistered(f"id_number {event.id_number} is already registered")
+            fields = Person.decide_registration(
+                id_number=event.id_number,
+                event_id=event.event_id,
+                occurred_at=event.occurred_at,
+                sponsor=event.sponsor,
+                name_ar=event.name_ar,
+                name_en=event.name_en,
+                nationality=event.nationality,
+                passport_number=event.passport_number,
+                passport_issue_date=event.passport_issue_date,
+                passport_expiry_date=event.passport_expiry_date,
+                details=event.details,
+            )
+            made = self.rows.event(
+                Person.Registered,
+                originator_id=key,
+                originator_version=1,
+                fields=fields,
+                originator_topic=self._person_topic,
+            )
+            registered = made.mutate(None)
+            assert isinstance(registered, Person)
+            people[key] = registered
+            return [(registered, [made])]
+        if not isinstance(person, Person):
+            raise NotRegistered(
+                f"id_number {event.id_number} is not registered: a person_registered event must come first"
+            )
+        common: dict[str, Any] = {"event_id": event.event_id, "occurred_at": event.occurred_at}
+        if isinstance(event, feed_codec.BorderCrossingLine):
+            fields = person.decide_crossing(**common, direction=event.direction, port=event.port)
+            return [(person, [self._record(person, Person.BorderCrossed, fields)])]
+        if isinstance(event, feed_codec.PassportRenewedLine):
+            fields = person.decide_renewal(
+                **common,
+                passport_number=event.passport_number,
+                issue_date=event.issue_date,
+                expiry_date=event.expiry_date,
+                today=today,
+            )
+            return [(person, [self._record(person, Person.PassportRenewed, fields)])]
+        if isinstance(event, feed_codec.VisaIssuedLine):
+            fields = person.decide_visa(
+                **common,
+                visa_number=event.visa_number,
+                visa_type=event.visa_type,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+            )
+            return [(person, [self._record(person, Person.VisaIssued, fields)])]
+        if isinstance(event, feed_codec.VisaStatusChangedLine):
+            fields = person.decide_visa_status(
+                **common, visa_number=event.visa_number, status=event.status, valid_until=event.valid_until
+            )
+            return [(person, [self._record(person, Person.VisaStatusChanged, fields)])]
+        if isinstance(event, feed_codec.PersonDetailsChangedLine):
+            fields = person.decide_details(**common, given=event.given, cleared=event.cleared)
+            return [(person, [self._record(person, Person.DetailsChanged, fields)])]
+        if isinstance(event, feed_codec.SponsorshipTransferredLine):
+            before = person.current_sponsor
+            fields = person.decide_transfer(**common, to_sponsor=event.to_sponsor)
+            changed: list[tuple[Aggregate, list[Any]]] = [
+                (person, [self._record(person, Person.SponsorshipTransferred, fields)])
+            ]
+            left = person.sponsor_left(before)
+            if left is not None:
+                subscription = subscriptions.get(subscription_id(left, event.id_number))
+                if isinstance(subscription, Subscription) and subscription.active:
+                    subscription.end_by_transfer(
+                        effective_at=event.occurred_at, cause_event_id=event.event_id
+                    )
+                    changed.append((subscription, list(subscription.collect_events())))
+            return changed
+        raise AssertionError(f"unhandled feed event {type(event).__name__}")  # pragma: no cover
 
 
 @contextmanager
@@ -233,7 +510,11 @@ def apply_event(
     subscriptions: dict[UUID, Aggregate],
     today: date,
 ) -> list[Aggregate]:
-    """Apply one feed event to the domain; return the changed aggregates, the person first."""
+    """Apply one feed event through the aggregates' commands; return the changed aggregates, the person first.
+
+    The aggregate path, for writers outside the bulk path (and the reference of its differential tests):
+    the same rules as `Ingestor._apply`, which takes the domain's decisions without the commands.
+    """
     key = person_id(event.id_number)
     person = people.get(key)
     if isinstance(event, feed.PersonRegistered):

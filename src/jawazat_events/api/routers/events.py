@@ -10,7 +10,7 @@ from jawazat_events.api.deps import SourceSystem, State
 from jawazat_events.api.errors import AUTHENTICATED, responses
 from jawazat_events.api.metrics import record_ingest
 from jawazat_events.api.schemas import EventResult, EventsBatch, IngestOut
-from jawazat_events.services.ingest import LineStatus, parse_items
+from jawazat_events.services.ingest import LineStatus
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=responses(*AUTHENTICATED))
 
@@ -31,7 +31,7 @@ def post_events(body: EventsBatch, caller: SourceSystem, state: State) -> Ingest
             detail=f"a batch holds at most {limit:,} events; this one has {len(body.events):,}",
         )
     with state.ingest_lock:
-        outcomes = list(state.container.ingestor.ingest(parse_items(body.events, first_line=0)))
+        outcomes = list(state.container.ingestor.ingest_items(body.events, first_line=0))
     record_ingest((result.status, event_type) for result, event_type in outcomes)
     results = [
         EventResult(
