@@ -101,7 +101,7 @@ class AlertFanout(ReadModel):
         return partition_of(getattr(event, "id_number", ""), self.partitions)
 
     def schema(self) -> list[str]:
-        return [*alerts_schema(), *digest_schema()]
+        return [*alerts_schema(postgres=self.db.postgres), *digest_schema()]
 
     # --- batch processing ------------------------------------------------------------------------
 

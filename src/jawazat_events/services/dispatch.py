@@ -158,6 +158,12 @@ class Dispatcher:
         now = self.clock()
         return self.queue.claim(worker_id=self.worker_id, now=now, until=now + self.lease, limit=limit)
 
+    def seconds_until_due(self) -> float | None:
+        """How long until the next alert that is not due yet falls due (None: none is waiting)."""
+        now = self.clock()
+        due = self.queue.next_due(now=now)
+        return max(0.0, (due - now).total_seconds()) if due is not None else None
+
     def _records(self, keys: Iterable[UUID]) -> dict[UUID, AlertDelivery]:
         loaded = self.app.load_many(keys)
         return {key: record for key, record in loaded.items() if isinstance(record, AlertDelivery)}
@@ -232,6 +238,8 @@ class Dispatcher:
         now = self.clock()
         touched: dict[UUID, AlertDelivery] = {}
         settled: list[Settled] = []
+        # (channel, seconds from the event's recording to the channel's acceptance) of each message sent.
+        latencies: list[tuple[str, float]] = []
         for item, result in zip(items, results, strict=True):
             alert = item.alert
             key = UUID(alert.alert_id)
@@ -264,6 +272,9 @@ class Dispatcher:
             )
             touched[key] = record
             summary.add(outcome)
+            if outcome == AttemptOutcome.SENT:
+                recorded = datetime.fromisoformat(alert.created_at)
+                latencies.append((alert.channel, (now - recorded).total_seconds()))
         if not touched:
             return
         events = [
@@ -279,7 +290,7 @@ class Dispatcher:
             self.app.cache.discard(touched)
             log.warning("delivery records raced with another worker; leaving theirs")
             return
-        self.queue.apply(events)
+        self.queue.apply(events, latencies=latencies)
         self.rules.after_record(settled)
 
     def _outcome(
