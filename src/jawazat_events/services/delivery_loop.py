@@ -10,6 +10,9 @@ halves back towards the smallest when they do not (light traffic: an alert never
 up a group). Several loops (threads or worker processes) share the queue: claims are leases taken with
 `FOR UPDATE SKIP LOCKED`, so no alert goes to two of them.
 
+The loop keeps one event loop for its thread, so the channels' connections (SMTP, webhook sessions) stay
+open from one batch to the next while alerts flow, and are closed after `KEEP_OPEN_SECONDS` without any.
+
 A failed batch (the database away) is retried with back-off; the alerts it had claimed come back when
 their lease ends. Setting `stop` ends the loop at the next group boundary (unsent claims are released).
 """
@@ -22,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from jawazat_events.domain.delivery import AttemptOutcome
 from jawazat_events.services.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,9 @@ SMALLEST_CLAIM = 10
 LARGEST_CLAIM = 200
 MAX_BACKOFF_SECONDS = 10.0
 STOP_CHECK_SECONDS = 0.1
+# Channels' connections stay open between batches while alerts flow, and close after this long idle.
+KEEP_OPEN_SECONDS = 5.0
+DUE_CHECK_SECONDS = 1.0
 
 
 class DeliveryLoop:
@@ -56,6 +63,9 @@ class DeliveryLoop:
         self.delivered: dict[str, int] = {}
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_claim = 0.0
+        self._due_checked: float | None = None
+        self._due_at: float | None = None
 
     def wake(self) -> None:
         """Look for due alerts now (new alerts were added, or the worker is stopping)."""
@@ -96,6 +106,7 @@ class DeliveryLoop:
                     failures = 0
                 self._resize(claimed)
                 self._wait(wait)
+            self._close_channels(runner)
 
     def _wait(self, seconds: float) -> None:
         # In slices, so that a stop flag set directly (not through `wake`) is seen soon too.
@@ -106,12 +117,28 @@ class DeliveryLoop:
 
     def _one_batch(self, runner: asyncio.Runner) -> int:
         limit = self.limit
-        summary = runner.run(self.dispatcher.deliver_batch(limit=limit, stop=self.stop))
+        try:
+            summary = runner.run(self.dispatcher.deliver_batch(limit=limit, stop=self.stop, keep_open=True))
+        except BaseException:
+            self._close_channels(runner)  # a failure leaves no connection in an unknown state behind
+            raise
+        now = time.monotonic()
         if summary.claimed:
             self.batches += 1
+            self._last_claim = now
             for outcome, count in summary.outcomes.items():
                 self.delivered[outcome] = self.delivered.get(outcome, 0) + count
+            if set(summary.outcomes) - {AttemptOutcome.SENT}:
+                self._due_checked = None  # a retry or hold was scheduled: look for the next due time
+        elif now - self._last_claim > KEEP_OPEN_SECONDS:
+            self._close_channels(runner)  # idle: say goodbye rather than be timed out by the server
         return summary.claimed
+
+    def _close_channels(self, runner: asyncio.Runner) -> None:
+        try:
+            runner.run(self.dispatcher.close_channels())
+        except Exception as error:  # closing is best effort: a connection that is gone is gone
+            log.info("closing the channels' connections: %s", error)
 
     def _resize(self, claimed: int) -> None:
         if claimed >= self.limit:
@@ -120,9 +147,15 @@ class DeliveryLoop:
             self.limit = max(self.smallest, self.limit // 2)
 
     def _idle_seconds(self) -> float:
+        # The next due time is read at most once a second (other workers' retries), and at once after this
+        # loop scheduled a retry or hold: not after every message.
+        now = time.monotonic()
+        if self._due_checked is None or now - self._due_checked >= DUE_CHECK_SECONDS:
+            until_due = self.dispatcher.seconds_until_due()
+            self._due_at = None if until_due is None else now + until_due
+            self._due_checked = now
         poll = self.poll()
-        until_due = self.dispatcher.seconds_until_due()
-        return poll if until_due is None else min(poll, until_due)
+        return poll if self._due_at is None else max(0.0, min(poll, self._due_at - now))
 
     def _repair(self) -> None:
         try:

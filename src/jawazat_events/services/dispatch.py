@@ -116,12 +116,14 @@ class Dispatcher:
         return total
 
     async def deliver_batch(
-        self, *, limit: int = 100, stop: threading.Event | None = None
+        self, *, limit: int = 100, stop: threading.Event | None = None, keep_open: bool = False
     ) -> DeliverySummary:
         """Claim up to `limit` due alerts and send them in groups, recording each group as it completes.
 
         Recording per group (not per claim) keeps the window in which a crash leaves a send unrecorded
         to one group, and lets a provider's early status callback find the attempt it reports on.
+        `keep_open` leaves the channels' connections open for the next batch on the same event loop (a
+        delivery loop's), which then calls `close_channels()`.
         """
         summary = DeliverySummary()
         claimed = self.claim(limit)
@@ -149,9 +151,14 @@ class Dispatcher:
                 results = await self._send_all(group)
                 self._record(group, results, records, summary)
         finally:
-            for channel in self.channels.values():
-                await channel.aclose()
+            if not keep_open:
+                await self.close_channels()
         return summary
+
+    async def close_channels(self) -> None:
+        """Close the channels' connections (they open again when the next message goes)."""
+        for channel in self.channels.values():
+            await channel.aclose()
 
     def claim(self, limit: int) -> list[ClaimedAlert]:
         """Lease up to `limit` due alerts to this worker for the lease's length."""
