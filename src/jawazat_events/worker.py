@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from jawazat_events.bootstrap import Container
+from jawazat_events.projections.base import ReadModel
 from jawazat_events.projections.claims import Claims
 from jawazat_events.projections.failures import ClaimLost
 from jawazat_events.projections.listener import Listener
 from jawazat_events.projections.runner import Follower
-from jawazat_events.projections.tables import ALERTS_CHANNEL
+from jawazat_events.projections.tables import ALERTS, ALERTS_CHANNEL
 from jawazat_events.services.delivery_loop import DeliveryLoop
 
 log = logging.getLogger(__name__)
@@ -82,14 +83,14 @@ class Worker:
     def run_once(self) -> WorkerSummary:
         """Drain all pending work for the units this worker holds, up to the store's head now, then
         deliver everything due (`jawazat worker --once`)."""
-        summary = self._project(rebalance=True)
+        summary = self._project(rebalance=True, models=self.read_models.all())
         if self.deliver and not self.stop.is_set():
             # A SIGTERM during a backlog ends delivery at the next group, not after the backlog.
             summary.deliveries = self.container.delivery.deliver_due(stop=self.stop).outcomes
         return summary
 
-    def _project(self, *, rebalance: bool) -> WorkerSummary:
-        """One pass of the projections: every unit this worker holds, up to the store's head now."""
+    def _project(self, *, rebalance: bool, models: list[ReadModel]) -> WorkerSummary:
+        """One pass of the projections: every unit of `models` this worker holds, up to the store's head."""
         if rebalance:
             self.claims.rebalance()
             self._rebalanced_at = time.monotonic()
@@ -97,7 +98,7 @@ class Worker:
         head = app.recorder.max_notification_id() or 0
         summary = WorkerSummary(head=head)
         size = self.container.settings.projection_batch_size
-        for model in self.read_models.all():
+        for model in models:
             held = self.claims.held(model)
             if not held:
                 continue
@@ -118,6 +119,13 @@ class Worker:
             summary.events_read[model.name] = result.read
             summary.alerts_created += result.alerts
         return summary
+
+    def _pass_order(self) -> list[ReadModel]:
+        """The read models in the order of `ReadModels.all()`, except that those making alerts come right
+        after the ones they read: a new alert is committed (and NOTIFYed) before the other views' work."""
+        models = self.read_models.all()
+        read = {name for model in models for name in model.reads_from}
+        return sorted(models, key=lambda m: 0 if m.name in read else 1 if ALERTS in m.tables else 2)
 
     def run_forever(self, *, idle_wait: float | None = None) -> None:
         """Follow new events until the stop flag is set: the projections in this thread, delivery in a
@@ -156,10 +164,11 @@ class Worker:
     def _follow(self, short: float, poll: Callable[[], float]) -> None:
         failures = 0
         rebalance = True
+        order = self._pass_order()
         while not self.stop.is_set():
             try:
                 due = time.monotonic() - self._rebalanced_at >= REBALANCE_SECONDS
-                summary = self._project(rebalance=rebalance or due)
+                summary = self._project(rebalance=rebalance or due, models=order)
             except Exception as error:
                 # A failed batch rolled back as a whole (rows and tracking together): log it, wait a little
                 # longer each time, and try again; the work is neither lost nor done twice.
@@ -179,8 +188,10 @@ class Worker:
                 log.warning("worker pass succeeded again after %d failed pass(es)", failures)
             failures = 0
             rebalance = bool(summary.claims_lost)
-            if not any(summary.events_read.values()):
-                # Woken by NOTIFY; the claims' heartbeat still needs a pass every few seconds.
+            listening = self.listener is not None and self.listener.listening
+            if listening or not any(summary.events_read.values()):
+                # Listening, anything recorded during the pass has NOTIFYed (the wait then ends at once):
+                # no pass on spec. The claims' heartbeat still needs a pass every few seconds.
                 self._idle(min(poll(), HEARTBEAT_SECONDS))
 
     def _listener(self, delivery: DeliveryLoop | None) -> Listener | None:
