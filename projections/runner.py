@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import IntegrityError, Notification
 
 from jawazat_events.projections.base import Fence, Positioned, ReadModel
+from jawazat_events.projections.deferred import DeferredAdvances
 from jawazat_events.projections.failures import PositionMoved
 from jawazat_events.services.application import JawazatApplication
 
@@ -55,6 +56,7 @@ class Follower:
         batch_size: int = 1000,
         partitions: Sequence[int] | None = None,
         fence: Fence | None = None,
+        deferred: DeferredAdvances | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -63,6 +65,7 @@ class Follower:
         self.batch_size = batch_size
         self.partitions = list(partitions) if partitions is not None else None
         self.fence = fence
+        self.deferred = deferred  # a following worker's: positions of empty stretches committed later
         topics = [frozenset(model.topics) for model in models]
         # One filter for all: the union of their topics, unless one reads every event.
         self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
@@ -87,7 +90,11 @@ class Follower:
         """Process at most one batch; `advanced` is False when already caught up with `head`."""
         stop = head if head is not None else self._head()
         positions = self._positions()
-        lowest = [p for by_partition in positions for p in by_partition.values()]
+        reached = positions
+        if self.deferred is not None:
+            deferred = self.deferred
+            reached = [deferred.effective(m, p) for m, p in zip(self.models, positions, strict=True)]
+        lowest = [p for by_partition in reached for p in by_partition.values()]
         if not lowest or min(lowest) >= stop:
             return StepResult()
         notifications: Sequence[Notification] = self.app.recorder.select_notifications(
@@ -98,10 +105,12 @@ class Follower:
         to_domain = self.app.mapper.to_domain_event
         batch = [Positioned(to_domain(n), n.id, n.topic) for n in notifications]
         created = 0
-        for model, by_partition in zip(self.models, positions, strict=True):
-            behind = {k: p for k, p in by_partition.items() if p < upto}
+        for model, by_partition, by_reached in zip(self.models, positions, reached, strict=True):
+            behind = {k: p for k, p in by_partition.items() if by_reached[k] < upto}
             if behind:
                 mine = [item for item in batch if model.reads(item.topic)]
+                if not mine and self.deferred is not None and self.deferred.defer(model, behind, upto):
+                    continue
                 try:
                     created += model.process(mine, positions=behind, upto=upto, fence=self.fence)
                 except PositionMoved as moved:

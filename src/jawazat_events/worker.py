@@ -34,6 +34,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from jawazat_events.bootstrap import Container
 from jawazat_events.projections.base import ReadModel
 from jawazat_events.projections.claims import Claims
+from jawazat_events.projections.deferred import DeferredAdvances
 from jawazat_events.projections.failures import ClaimLost
 from jawazat_events.projections.listener import Listener
 from jawazat_events.projections.runner import Follower
@@ -76,6 +77,7 @@ class Worker:
         self.read_models = container.read_models
         self.claims = Claims(container.postgres_conninfo(), partitions=container.settings.fanout_partitions)
         self._rebalanced_at = 0.0
+        self.deferred = DeferredAdvances()  # following only: empty stretches committed at most once a second
         self.woken = 0  # idle waits ended by a wake-up (a NOTIFY) rather than by their time running out
         self.listener: Listener | None = None
         self.delivery_loop: DeliveryLoop | None = None
@@ -89,8 +91,11 @@ class Worker:
             summary.deliveries = self.container.delivery.deliver_due(stop=self.stop).outcomes
         return summary
 
-    def _project(self, *, rebalance: bool, models: list[ReadModel]) -> WorkerSummary:
-        """One pass of the projections: every unit of `models` this worker holds, up to the store's head."""
+    def _project(
+        self, *, rebalance: bool, models: list[ReadModel], deferred: DeferredAdvances | None = None
+    ) -> WorkerSummary:
+        """One pass of the projections: every unit of `models` this worker holds, up to the store's head;
+        following, empty stretches' positions are committed later (`projections/deferred.py`)."""
         if rebalance:
             self.claims.rebalance()
             self._rebalanced_at = time.monotonic()
@@ -103,11 +108,12 @@ class Worker:
             if not held:
                 continue
             # A read model never runs ahead of those it reads (the fan-out matches against the index).
-            upto = min(
-                [head, *(min(self.read_models.named(d).positions().values()) for d in model.reads_from)]
-            )
+            read = [self._reached(self.read_models.named(name), deferred) for name in model.reads_from]
+            upto = min([head, *read])
             fence = self.claims.fence(model)
-            follower = Follower(app, model, batch_size=size, partitions=sorted(held), fence=fence)
+            follower = Follower(
+                app, model, batch_size=size, partitions=sorted(held), fence=fence, deferred=deferred
+            )
             try:
                 result = follower.drain(head=upto, stop_flag=self.stop)
             except ClaimLost as lost:
@@ -119,6 +125,12 @@ class Worker:
             summary.events_read[model.name] = result.read
             summary.alerts_created += result.alerts
         return summary
+
+    @staticmethod
+    def _reached(model: ReadModel, deferred: DeferredAdvances | None) -> int:
+        """The position a read model has reached in every partition (what one reading it may run up to)."""
+        stored = model.positions()
+        return min((deferred.effective(model, stored) if deferred is not None else stored).values())
 
     def _pass_order(self) -> list[ReadModel]:
         """The read models in the order of `ReadModels.all()`, except that those making alerts come right
@@ -168,7 +180,7 @@ class Worker:
         while not self.stop.is_set():
             try:
                 due = time.monotonic() - self._rebalanced_at >= REBALANCE_SECONDS
-                summary = self._project(rebalance=rebalance or due, models=order)
+                summary = self._project(rebalance=rebalance or due, models=order, deferred=self.deferred)
             except Exception as error:
                 # A failed batch rolled back as a whole (rows and tracking together): log it, wait a little
                 # longer each time, and try again; the work is neither lost nor done twice.
