@@ -58,15 +58,17 @@ class AlertQueue:
             )
 
     def next_due(self, *, now: datetime) -> datetime | None:
-        """When the earliest alert not due yet falls due (a retry, a quiet-hours hold); None: none waits."""
+        """When the earliest alert not due yet falls due (a retry, a quiet-hours hold, a claim whose lease
+        runs out); None: none waits."""
         with self.db.reading() as sql:
+            due = f"{ALERTS} WHERE status IN {sql.in_list(len(DUE))}"
             row = sql.execute(
-                f"SELECT MIN(next_attempt_at) AS due FROM {ALERTS} WHERE status IN {sql.in_list(len(DUE))} "
-                "AND next_attempt_at > ?",
-                (*DUE, utc_iso(now)),
+                f"SELECT (SELECT MIN(next_attempt_at) FROM {due} AND next_attempt_at > ?) AS retry, "
+                f"(SELECT MIN(claimed_until) FROM {due} AND claimed_until > ?) AS lease",
+                (*DUE, utc_iso(now), *DUE, utc_iso(now)),
             ).fetchone()
-        due = row["due"] if row is not None else None
-        return datetime.fromisoformat(due) if due else None
+        found = [datetime.fromisoformat(value) for value in (row or {}).values() if value]
+        return min(found) if found else None
 
     def apply(
         self, events: Sequence[AlertDelivery.Event], *, latencies: Sequence[tuple[str, float]] = ()

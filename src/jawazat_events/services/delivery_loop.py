@@ -2,13 +2,13 @@
 when traffic is light and larger ones under load.
 
 The loop claims due alerts and sends them (`Dispatcher.deliver_batch`), then waits until it is woken
-(`wake()`: the worker's listener hears the alerts table's NOTIFY), the next retry or hold falls due, or
-its fallback poll (`poll()`, short while nobody listens: SQLite, or the LISTEN connection down) runs
-out, whichever is first. A wake-up that arrives while a batch is being sent is kept, so the loop looks
-again at once. The claim's size doubles while claims come back full (a backlog: fewer, larger claims) and
-halves back towards the smallest when they do not (light traffic: an alert never waits for others to make
-up a group). Several loops (threads or worker processes) share the queue: claims are leases taken with
-`FOR UPDATE SKIP LOCKED`, so no alert goes to two of them.
+(`wake()`: the worker's listener hears the alerts table's NOTIFY), the next retry, hold or lease end
+falls due, or its fallback poll (`poll()`, short while nobody listens: SQLite, or the LISTEN connection
+down) runs out, whichever is first. A wake-up that arrives while a batch is being sent is kept, so the
+loop looks again at once. The claim's size doubles while claims come back full (a backlog: fewer, larger
+claims) and halves back towards the smallest, one group of sends, when they do not (light traffic: an
+alert never waits for others to make up a group). Several loops (threads or worker processes) share the
+queue: claims are leases taken with `FOR UPDATE SKIP LOCKED`, so no alert goes to two of them.
 
 The loop keeps one event loop for its thread, so the channels' connections (SMTP, webhook sessions) stay
 open from one batch to the next while alerts flow, and are closed after `KEEP_OPEN_SECONDS` without any.
@@ -30,7 +30,9 @@ from jawazat_events.services.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
-SMALLEST_CLAIM = 10
+# The smallest claim is one group of the dispatcher's concurrent sends (fewer gains nothing: a claim of
+# 20 when 3 are due takes 3); it doubles while claims come back full.
+SMALLEST_CLAIM = 20
 LARGEST_CLAIM = 200
 MAX_BACKOFF_SECONDS = 10.0
 STOP_CHECK_SECONDS = 0.1
