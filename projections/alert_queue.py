@@ -1,5 +1,6 @@
 """The alerts read model as delivery's work queue: leased claims (`FOR UPDATE SKIP LOCKED` on PostgreSQL),
-released claims, status updates from recorded delivery events, and the look-up of a provider's message id."""
+released claims, when the next alert falls due, status updates from recorded delivery events (with the
+delivery-latency histogram's observations), and the look-up of a provider's message id."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from jawazat_events.domain.delivery import DUE, AlertDelivery
 from jawazat_events.domain.moments import utc_iso
+from jawazat_events.projections import delivery_latency
 from jawazat_events.projections.alert_status import apply_delivery_event
 from jawazat_events.projections.base import ReadModelDatabase
 from jawazat_events.projections.tables import ALERTS
@@ -55,11 +57,28 @@ class AlertQueue:
                 (worker_id, *alert_ids),
             )
 
-    def apply(self, events: Sequence[AlertDelivery.Event]) -> None:
-        """Apply recorded delivery events to their rows in one transaction (each applies once)."""
+    def next_due(self, *, now: datetime) -> datetime | None:
+        """When the earliest alert not due yet falls due (a retry, a quiet-hours hold, a claim whose lease
+        runs out); None: none waits."""
+        with self.db.reading() as sql:
+            due = f"{ALERTS} WHERE status IN {sql.in_list(len(DUE))}"
+            row = sql.execute(
+                f"SELECT (SELECT MIN(next_attempt_at) FROM {due} AND next_attempt_at > ?) AS retry, "
+                f"(SELECT MIN(claimed_until) FROM {due} AND claimed_until > ?) AS lease",
+                (*DUE, utc_iso(now), *DUE, utc_iso(now)),
+            ).fetchone()
+        found = [datetime.fromisoformat(value) for value in (row or {}).values() if value]
+        return min(found) if found else None
+
+    def apply(
+        self, events: Sequence[AlertDelivery.Event], *, latencies: Sequence[tuple[str, float]] = ()
+    ) -> None:
+        """Apply recorded delivery events to their rows in one transaction (each applies once), adding the
+        (channel, seconds) latencies of the messages they record as accepted to the histogram."""
         with self.db.transaction() as sql:
             for event in events:
                 apply_delivery_event(sql, event)
+            delivery_latency.observe(sql, latencies)
 
     def alert_sent_as(self, provider_id: str) -> str | None:
         """The alert a provider's message id belongs to."""

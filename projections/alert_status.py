@@ -1,6 +1,10 @@
 """The alerts read model's table: its schema and insert (shared by every projection that makes alerts:
 the fan-out, request notifications), and delivery status, one idempotent update shared by the delivery
-worker (right after it records an attempt) and the fan-out projection (when it replays delivery events)."""
+worker (right after it records an attempt) and the fan-out projection (when it replays delivery events).
+
+On PostgreSQL a statement trigger on the table NOTIFYs `ALERTS_CHANNEL` whenever alerts are inserted, so
+the announcement commits with the rows (and only then reaches the delivery loops that LISTEN), whichever
+projection or statement (row by row, set-wise, COPY) wrote them."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from typing import NamedTuple
 from jawazat_events.domain.delivery import RANK, AlertDelivery, AlertStatus, status_after
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.base import Sql, columns
-from jawazat_events.projections.tables import ALERTS
+from jawazat_events.projections.delivery_latency import latency_schema
+from jawazat_events.projections.tables import ALERTS, ALERTS_CHANNEL
 
 
 class AlertRow(NamedTuple):
@@ -34,8 +39,9 @@ class AlertRow(NamedTuple):
     next_attempt_at: str
 
 
-def alerts_schema() -> list[str]:
-    """The alerts table and its indexes (idempotent statements)."""
+def alerts_schema(*, postgres: bool) -> list[str]:
+    """The alerts table, its indexes, its NOTIFY trigger (PostgreSQL) and the delivery-latency histogram's
+    table beside it (idempotent statements)."""
     return [
         f"CREATE TABLE IF NOT EXISTS {ALERTS} ("
         "alert_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL, "
@@ -50,6 +56,19 @@ def alerts_schema() -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
         f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
         f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
+        *(_announce_schema() if postgres else []),
+        *latency_schema(),
+    ]
+
+
+def _announce_schema() -> list[str]:
+    # Once per inserting statement; PostgreSQL folds identical notifications of one transaction into one.
+    function = f"{ALERTS}_announce"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN PERFORM pg_notify('{ALERTS_CHANNEL}', ''); RETURN NULL; END $$",
+        f"CREATE OR REPLACE TRIGGER {function} AFTER INSERT ON {ALERTS} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
     ]
 
 

@@ -103,7 +103,7 @@ class AlertFanout(ReadModel):
         return partition_of(getattr(event, "id_number", ""), self.partitions)
 
     def schema(self) -> list[str]:
-        return [*alerts_schema(), *digest_schema()]
+        return [*alerts_schema(postgres=self.db.postgres), *digest_schema()]
 
     # A digest (partition 0) closes digest items of every partition.
     settle_topics = (get_topic(Digest.Prepared),)

@@ -75,7 +75,7 @@ class RequestNotifications(ReadModel):
     reads_from = ("subscription_index",)
 
     def schema(self) -> list[str]:
-        return alerts_schema()
+        return alerts_schema(postgres=self.db.postgres)
 
     def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
         """The batch's alert rows in one insert; returns how many."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import IntegrityError, Notification
 
 from jawazat_events.projections.base import Fence, Positioned, ReadModel
+from jawazat_events.projections.deferred import DeferredAdvances
 from jawazat_events.projections.failures import PositionMoved
 from jawazat_events.services.application import JawazatApplication
 
@@ -61,6 +62,7 @@ class Follower:
         partitions: Sequence[int] | None = None,
         fence: Fence | None = None,
         read_ahead: bool | None = None,
+        deferred: DeferredAdvances | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -74,6 +76,7 @@ class Follower:
         self._reading = False
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[tuple[int, int], Future[tuple[list[Positioned], int]]] | None = None
+        self.deferred = deferred  # a following worker's: positions of empty stretches committed later
         topics = [frozenset(model.topics) for model in models]
         # One filter for all: the union of their topics, unless one reads every event.
         self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
@@ -123,15 +126,21 @@ class Follower:
         """Process at most one batch; `advanced` is False when already caught up with `head`."""
         stop = head if head is not None else self._head()
         positions = self._positions()
-        lowest = [p for by_partition in positions for p in by_partition.values()]
+        reached = positions
+        if self.deferred is not None:
+            deferred = self.deferred
+            reached = [deferred.effective(m, p) for m, p in zip(self.models, positions, strict=True)]
+        lowest = [p for by_partition in reached for p in by_partition.values()]
         if not lowest or min(lowest) >= stop:
             return StepResult()
         batch, upto = self._batch(min(lowest) + 1, stop)
         created = 0
-        for model, by_partition in zip(self.models, positions, strict=True):
-            behind = {k: p for k, p in by_partition.items() if p < upto}
+        for model, by_partition, by_reached in zip(self.models, positions, reached, strict=True):
+            behind = {k: p for k, p in by_partition.items() if by_reached[k] < upto}
             if behind:
                 mine = [item for item in batch if model.reads(item.topic)]
+                if not mine and self.deferred is not None and self.deferred.defer(model, behind, upto):
+                    continue
                 try:
                     created += model.process(mine, positions=behind, upto=upto, fence=self.fence)
                 except PositionMoved as moved:

@@ -12,6 +12,11 @@ ESTABLISHMENTS = "establishment_versions"
 PEOPLE = "people"
 PERSON_LINKS = "person_links"
 ALERTS = "alerts"
+# The PostgreSQL NOTIFY channel on which a transaction that adds alerts announces them (a trigger on the
+# alerts table, `projections/alert_status.py`); delivery loops LISTEN on it (`projections/listener.py`).
+ALERTS_CHANNEL = "jawazat_alerts"
+# Delivery latency as delivery workers observed it: a histogram's buckets (`projections/delivery_latency.py`).
+DELIVERY_LATENCY = "delivery_latency"
 REQUESTS = "eservice_requests"
 # Channel settings (webhooks, quiet hours, digests) by position, beside the subscription index's versions.
 CHANNEL_SETTINGS = "channel_settings_versions"

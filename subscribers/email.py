@@ -14,7 +14,10 @@ import contextlib
 import email.utils
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.policy import SMTP, SMTPUTF8
 from typing import ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -103,6 +106,44 @@ def build_email_message(message: OutgoingMessage, sender: str, *, readable: bool
     return mime
 
 
+def wire_message(message: OutgoingMessage, sender: str) -> bytes:
+    """The same message as `build_email_message` gives (headers, parts, Message-ID), as the 7-bit bytes
+    SMTP carries, built with the `email` package's compat32 classes: the policy-based `EmailMessage`
+    parses and refolds every header, which cost most of a delivery worker's time (issue 12: ~23 ms a
+    message against ~6 ms, on a loaded 2-core machine). Refuses line breaks in headers as that does.
+    """
+    subject = message.subject or ""
+    for name, value in (("From", sender), ("To", message.recipient), ("Subject", subject)):
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"{name} header may not contain line breaks")
+    text = MIMEText(_lines(message.text), "plain", "utf-8")
+    mime: Message = text
+    if message.html is not None:
+        html = MIMEText(_lines(message.html), "html", "utf-8")
+        mime = MIMEMultipart("alternative", _subparts=[text, html])
+    mime["From"] = _ascii_address(sender)
+    mime["To"] = _ascii_address(message.recipient)
+    mime["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
+    mime["Message-ID"] = message_id_for(message.alert_id)
+    mime["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    mime["Content-Language"] = "ar, en"
+    mime["Auto-Submitted"] = "auto-generated"
+    mime["X-Jawazat-Alert-Id"] = message.alert_id
+    return mime.as_bytes()
+
+
+def _lines(body: str) -> str:
+    # As `set_content` under the SMTP policy: CRLF line ends, and a last one.
+    return b"\r\n".join(body.encode("utf-8").splitlines()).decode("utf-8") + "\r\n"
+
+
+def _ascii_address(value: str) -> str:
+    if value.isascii():
+        return value
+    name, address = email.utils.parseaddr(value)
+    return email.utils.formataddr((name, address), charset="utf-8")
+
+
 def _plain_address(recipient: str) -> bool:
     _, address = email.utils.parseaddr(recipient)
     local, at, domain = address.rpartition("@")
@@ -181,7 +222,11 @@ class EmailChannel:
             # aiosmtplib would send RCPT TO the first word of it: refuse rather than mail someone else
             return DeliveryResult.failed(f"recipient '{message.recipient}' is not a plain e-mail address")
         try:
-            mime = build_email_message(message, self.sender)
+            mime: EmailMessage | bytes = (
+                wire_message(message, self.sender)
+                if self.sender.isascii() and message.recipient.isascii()
+                else build_email_message(message, self.sender)  # SMTPUTF8 addresses: the library's way
+            )
         except ValueError as error:  # e.g. a recipient with line breaks: header injection refused
             return DeliveryResult.failed(f"cannot build the e-mail: {error}")
         await self._limiter.acquire()
@@ -202,9 +247,10 @@ class EmailChannel:
             except (aiosmtplib.SMTPException, OSError) as error:
                 await self._drop()
                 return classify_smtp_error(error)
-        return DeliveryResult.sent(str(mime["Message-ID"]), detail=f"SMTP server accepted it: {reply}")
+        accepted = f"SMTP server accepted it: {reply}"
+        return DeliveryResult.sent(message_id_for(message.alert_id), detail=accepted)
 
-    async def _send_on_connection(self, mime: EmailMessage, recipient: str) -> str:
+    async def _send_on_connection(self, mime: EmailMessage | bytes, recipient: str) -> str:
         if self._client is None or not self._client.is_connected:
             s = self.settings
             client = aiosmtplib.SMTP(
@@ -218,7 +264,10 @@ class EmailChannel:
             )
             self._client = client
             await client.connect()
-        _, reply = await self._client.send_message(mime, sender=self.sender, recipients=[recipient])
+        if isinstance(mime, bytes):
+            _, reply = await self._client.sendmail(self.sender, [recipient], mime)
+        else:
+            _, reply = await self._client.send_message(mime, sender=self.sender, recipients=[recipient])
         return reply
 
     def _connection_lock(self) -> asyncio.Lock:

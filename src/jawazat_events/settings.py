@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=50_000, ge=0)
     projection_batch_size: int = Field(default=1000, ge=1, le=20_000)
     fanout_partitions: int = Field(default=1, ge=1, le=1024)
+    # The worker's waits between passes (projections and delivery, each its own loop): on PostgreSQL they
+    # are woken by LISTEN/NOTIFY and only fall back to polling every `worker_listen_poll_seconds`; without
+    # NOTIFY (SQLite, or while the LISTEN connection is down) they poll every `worker_poll_seconds`.
+    worker_poll_seconds: float = Field(default=0.1, gt=0, le=60)
+    worker_listen_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # HTTP API (docs/api.md): per-key rate limit and body limits.
     api_rate_limit_per_minute: int = Field(default=3000, ge=1)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -1,21 +1,24 @@
 """The API's Prometheus metrics: this process's counters and histograms, and store figures read at scrape.
 
 Counters and histograms live in one registry of this module (no I/O: creating them only allocates).
-Store-wide figures (alerts by channel and status, projection lag, parked events) are read from the read
-models when `/metrics` is scraped, so they are true whichever process did the work.
+Store-wide figures (alerts by channel and status, projection lag, parked events, and the delivery-latency
+histogram the delivery workers keep in the store, `projections/delivery_latency.py`) are read from the
+database when `/metrics` is scraped, so they are true whichever process, on whichever host, did the work.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from jawazat_events.bootstrap import Container
+from jawazat_events.projections.delivery_latency import histograms
 from jawazat_events.projections.lag import projection_lags
 from jawazat_events.projections.tables import ALERTS
 
@@ -27,13 +30,6 @@ EVENTS_INGESTED = Counter(
     "jawazat_events_ingested",
     "Events posted to POST /v1/events by this process, by event type and outcome.",
     ["type", "status"],
-    registry=REGISTRY,
-)
-DELIVERY_LATENCY = Histogram(
-    "jawazat_delivery_latency_seconds",
-    "Time from an alert's creation to its acceptance by the channel (SMTP server, Twilio), by channel.",
-    ["channel"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
     registry=REGISTRY,
 )
 HTTP_REQUESTS = Counter(
@@ -49,11 +45,6 @@ HTTP_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
     registry=REGISTRY,
 )
-
-
-def observe_delivery_latency(channel: str, seconds: float) -> None:
-    """Record one delivery's latency (called by whoever delivers in this process)."""
-    DELIVERY_LATENCY.labels(channel=channel).observe(max(0.0, seconds))
 
 
 def record_ingest(outcomes: Iterable[tuple[str, str | None]]) -> None:
@@ -93,7 +84,7 @@ class StoreCollector(Collector):
         yield up
         yield from figures
 
-    def _read(self) -> list[GaugeMetricFamily]:
+    def _read(self) -> list[Metric]:
 
         container = self.container
         models = container.read_models
@@ -101,10 +92,22 @@ class StoreCollector(Collector):
         alerts = GaugeMetricFamily(
             "jawazat_alerts", "Alerts in the store by channel and status.", labels=["channel", "status"]
         )
+        latency = HistogramMetricFamily(
+            "jawazat_delivery_latency_seconds",
+            "Time from an alert's event being recorded to the channel (SMTP server, Twilio, webhook "
+            "receiver) accepting its message, by channel, as every delivery worker observed it.",
+            labels=["channel"],
+        )
         with models.db.reading() as sql:
             rows: list[dict[str, Any]] = sql.execute(
                 f"SELECT channel, status, COUNT(*) AS n FROM {ALERTS} GROUP BY channel, status"
             ).fetchall()
+            for channel, histogram in histograms(sql).items():
+                latency.add_metric(
+                    [channel],
+                    [("+Inf" if math.isinf(le) else str(le), float(n)) for le, n in histogram.buckets],
+                    histogram.total_seconds,
+                )
         for row in rows:
             alerts.add_metric([str(row["channel"]), str(row["status"])], float(row["n"]))
         lag = GaugeMetricFamily(
@@ -122,7 +125,7 @@ class StoreCollector(Collector):
             parked.add_metric([projection.projection], float(projection.parked))
         head_metric = GaugeMetricFamily("jawazat_store_head_position", "The store's last position.")
         head_metric.add_metric([], float(head))
-        return [alerts, lag, parked, head_metric]
+        return [alerts, lag, parked, head_metric, latency]
 
 
 def render_process() -> bytes:

@@ -116,12 +116,14 @@ class Dispatcher:
         return total
 
     async def deliver_batch(
-        self, *, limit: int = 100, stop: threading.Event | None = None
+        self, *, limit: int = 100, stop: threading.Event | None = None, keep_open: bool = False
     ) -> DeliverySummary:
         """Claim up to `limit` due alerts and send them in groups, recording each group as it completes.
 
         Recording per group (not per claim) keeps the window in which a crash leaves a send unrecorded
         to one group, and lets a provider's early status callback find the attempt it reports on.
+        `keep_open` leaves the channels' connections open for the next batch on the same event loop (a
+        delivery loop's), which then calls `close_channels()`.
         """
         summary = DeliverySummary()
         claimed = self.claim(limit)
@@ -149,14 +151,25 @@ class Dispatcher:
                 results = await self._send_all(group)
                 self._record(group, results, records, summary)
         finally:
-            for channel in self.channels.values():
-                await channel.aclose()
+            if not keep_open:
+                await self.close_channels()
         return summary
+
+    async def close_channels(self) -> None:
+        """Close the channels' connections (they open again when the next message goes)."""
+        for channel in self.channels.values():
+            await channel.aclose()
 
     def claim(self, limit: int) -> list[ClaimedAlert]:
         """Lease up to `limit` due alerts to this worker for the lease's length."""
         now = self.clock()
         return self.queue.claim(worker_id=self.worker_id, now=now, until=now + self.lease, limit=limit)
+
+    def seconds_until_due(self) -> float | None:
+        """How long until the next alert that is not due yet falls due (None: none is waiting)."""
+        now = self.clock()
+        due = self.queue.next_due(now=now)
+        return max(0.0, (due - now).total_seconds()) if due is not None else None
 
     def _records(self, keys: Iterable[UUID]) -> dict[UUID, AlertDelivery]:
         loaded = self.app.load_many(keys)
@@ -232,6 +245,8 @@ class Dispatcher:
         now = self.clock()
         touched: dict[UUID, AlertDelivery] = {}
         settled: list[Settled] = []
+        # (channel, seconds from the event's recording to the channel's acceptance) of each message sent.
+        latencies: list[tuple[str, float]] = []
         for item, result in zip(items, results, strict=True):
             alert = item.alert
             key = UUID(alert.alert_id)
@@ -264,6 +279,9 @@ class Dispatcher:
             )
             touched[key] = record
             summary.add(outcome)
+            if outcome == AttemptOutcome.SENT:
+                recorded = datetime.fromisoformat(alert.created_at)
+                latencies.append((alert.channel, (now - recorded).total_seconds()))
         if not touched:
             return
         events = [
@@ -279,7 +297,7 @@ class Dispatcher:
             self.app.cache.discard(touched)
             log.warning("delivery records raced with another worker; leaving theirs")
             return
-        self.queue.apply(events)
+        self.queue.apply(events, latencies=latencies)
         self.rules.after_record(settled)
 
     def _outcome(

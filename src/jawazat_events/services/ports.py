@@ -64,8 +64,15 @@ class AlertQueue(Protocol):
         """Give back claims that will not be sent now."""
         ...
 
-    def apply(self, events: Sequence[AlertDelivery.Event]) -> None:
-        """Apply recorded delivery events to their alert rows, in one transaction (idempotent)."""
+    def next_due(self, *, now: datetime) -> datetime | None:
+        """When the earliest alert that is not due yet falls due (None: nothing waits)."""
+        ...
+
+    def apply(
+        self, events: Sequence[AlertDelivery.Event], *, latencies: Sequence[tuple[str, float]] = ()
+    ) -> None:
+        """Apply recorded delivery events to their alert rows, in one transaction (idempotent), and add the
+        (channel, seconds) delivery latencies observed with them to the histogram."""
         ...
 
     def alert_sent_as(self, provider_id: str) -> str | None:
