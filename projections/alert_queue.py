@@ -48,6 +48,24 @@ class AlertQueue:
             ).fetchall()
         return [ClaimedAlert(alert=_queued(row), stale_holder=stale.get(row["alert_id"])) for row in full]
 
+    def renew(self, *, worker_id: str, alert_ids: Sequence[str], until: datetime) -> set[str]:
+        """Extend this worker's leases on these alerts to `until` and return the ids it still holds: a
+        lease that ran out may have been taken by another worker, whose claim then stands."""
+        if not alert_ids:
+            return set()
+        with self.db.transaction() as sql:
+            sql.execute(
+                f"UPDATE {ALERTS} SET claimed_until = ? "
+                f"WHERE claimed_by = ? AND alert_id IN {sql.in_list(len(alert_ids))}",
+                (utc_iso(until), worker_id, *alert_ids),
+            )
+            rows = sql.execute(
+                f"SELECT alert_id FROM {ALERTS} "
+                f"WHERE claimed_by = ? AND alert_id IN {sql.in_list(len(alert_ids))}",
+                (worker_id, *alert_ids),
+            ).fetchall()
+        return {row["alert_id"] for row in rows}
+
     def release(self, *, worker_id: str, alert_ids: Sequence[str]) -> None:
         """Give back claims this worker will not send now (it is stopping)."""
         with self.db.transaction() as sql:

@@ -147,13 +147,34 @@ class Dispatcher:
                     rest = [item.alert.alert_id for item in to_send[start:]]
                     self.queue.release(worker_id=self.worker_id, alert_ids=rest)
                     break
-                group = to_send[start : start + self.concurrency]
+                group = self._still_held(to_send[start : start + self.concurrency])
+                if not group:
+                    continue
                 results = await self._send_all(group)
                 self._record(group, results, records, summary)
         finally:
             if not keep_open:
                 await self.close_channels()
         return summary
+
+    def _still_held(self, group: Sequence[ClaimedAlert]) -> list[ClaimedAlert]:
+        """Renew the lease of a group just before sending it and keep only the alerts still held.
+
+        A claim is leased for `LEASE`; a slow batch (a provider answering slowly, a loaded machine) may
+        reach its last groups after their leases ran out, when another worker may have claimed and sent
+        them. Renewing per group bounds the window to one group's sends: an alert taken over is left to
+        the worker that holds it now, never sent twice unreported.
+        """
+        ids = [item.alert.alert_id for item in group]
+        held = self.queue.renew(worker_id=self.worker_id, alert_ids=ids, until=self.clock() + self.lease)
+        if len(held) < len(ids):
+            log.warning(
+                "%d of %d claimed alerts were taken over by another worker after their lease ran out; "
+                "leaving them to it",
+                len(ids) - len(held),
+                len(ids),
+            )
+        return [item for item in group if item.alert.alert_id in held]
 
     async def close_channels(self) -> None:
         """Close the channels' connections (they open again when the next message goes)."""

@@ -60,6 +60,10 @@ class AlertQueue(Protocol):
         """Lease up to `limit` due alerts to `worker_id` until `until` (nobody else gets them meanwhile)."""
         ...
 
+    def renew(self, *, worker_id: str, alert_ids: Sequence[str], until: datetime) -> set[str]:
+        """Extend this worker's leases on these alerts to `until`; the ids it still holds."""
+        ...
+
     def release(self, *, worker_id: str, alert_ids: Sequence[str]) -> None:
         """Give back claims that will not be sent now."""
         ...

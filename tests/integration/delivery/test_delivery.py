@@ -9,6 +9,7 @@ import itertools
 import statistics
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -307,3 +308,29 @@ def test_a_claim_left_by_a_dead_worker_is_resent_after_its_lease_with_an_unknown
     assert "may have been delivered already" in alert["attempts"][0]["detail"]
     assert alert["status"] == "sent" and len(world.emails()) == 1
     assert_history_is_the_record(world, alert)
+
+
+def test_a_lease_taken_over_after_it_ran_out_is_not_renewed_so_its_first_worker_never_sends_it(
+    make_world: Callable[..., World],
+) -> None:
+    # A slow worker reaches a group of its batch after the group's lease ran out and another worker took
+    # it: the renewal before each group tells it so, and only the new holder sends.
+    world = make_world(delivery_lease_seconds=0.3)
+    world.subscribe(SPONSOR_EN, PERSON_EN, email=EN_EMAIL)
+    world.post(crossing("x1", "2026-06-30T10:00:00+03:00", id_number=PERSON_EN))
+    Worker(world.container, deliver=False).run_once()
+    queue = world.container.delivery.queue
+    clock = world.container.delivery.clock
+    [first] = queue.claim(worker_id="slow", now=clock(), until=clock() + timedelta(seconds=0.3), limit=10)
+    alert_id = first.alert.alert_id
+    assert queue.renew(worker_id="slow", alert_ids=[alert_id], until=clock() + timedelta(seconds=0.3)) == {
+        alert_id
+    }
+    time.sleep(0.35)
+    [taken] = queue.claim(worker_id="quick", now=clock(), until=clock() + timedelta(seconds=60), limit=10)
+    assert taken.alert.alert_id == alert_id and taken.stale_holder == "slow"
+
+    assert queue.renew(worker_id="slow", alert_ids=[alert_id], until=clock() + timedelta(seconds=60)) == set()
+    assert queue.renew(worker_id="quick", alert_ids=[alert_id], until=clock() + timedelta(seconds=60)) == {
+        alert_id
+    }
