@@ -37,7 +37,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ QUICK = {"rate": 20.0, "seconds": 10.0, "people": 200, "drain": 30.0, "rounds": 
 SPONSOR = "7001234567"
 RECIPIENT = "ops@bench.example"
 TARGET_P99_MS = 500.0
+LIGHT_TARGET_P99_MS = 200.0  # at LIGHT_RATE events/s or fewer
+LIGHT_RATE = 20.0
 LOOPBACK_HOST = "127.0.0.1"
 STARTUP_SECONDS = 60.0
 
@@ -78,6 +80,12 @@ def build_parser(quick: bool = False) -> argparse.ArgumentParser:
         choices=("email", "webhook", "both"),
         default="email",
         help="what the establishment receives: e-mail (SMTP), webhooks (HTTP receiver), or both in turn",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="`jawazat worker` processes (they share fan-out partitions and delivery claims)",
     )
     parser.add_argument(
         "--email-rate",
@@ -433,8 +441,10 @@ def run_round(
             "JAWAZAT_OUTBOX_DIR": str(folder / "outbox"),
             "JAWAZAT_API_RATE_LIMIT_PER_MINUTE": str(10**9),
         }
-        worker_log = folder / f"worker-{channel}-{number}.log"
-        with process(worker_command(args.email_rate), env, worker_log):
+        with ExitStack() as workers:
+            for index in range(args.workers):
+                worker_log = folder / f"worker-{channel}-{number}-{index}.log"
+                workers.enter_context(process(worker_command(args.email_rate), env, worker_log))
             if mode == "http":
                 serve_log = folder / f"serve-{channel}-{number}.log"
                 with process(
@@ -519,7 +529,7 @@ def run(args: argparse.Namespace) -> list[str]:
     log(machine_note())
     log(
         f"[latency] PostgreSQL; {args.rate:g} events/s for {args.seconds:g} s {via}; {args.people:,} people; "
-        f"`jawazat worker` -> {sinks}; drain {args.drain:g} s; {args.rounds} round(s)"
+        f"{args.workers} x `jawazat worker` -> {sinks}; drain {args.drain:g} s; {args.rounds} round(s)"
         + (f"; WHAT-IF e-mail rate limit {args.email_rate:g}/s" if args.email_rate else "")
     )
     rounds: dict[str, list[Round]] = {channel: [] for channel in channels}
@@ -565,18 +575,22 @@ def summary(args: argparse.Namespace, channel: str, rounds: list[Round], via: st
     duplicates = sum(r.duplicates for r in rounds)
     refused = sum(r.refused for r in rounds)
     rounds_note = "1 round" if args.rounds == 1 else f"median of {args.rounds} rounds"
-    verdict = "met" if p99 <= TARGET_P99_MS and lost == queued == refused == 0 else "NOT met"
+    # A light day must feel instant: at 20 events/s or less the target is the light one.
+    target = LIGHT_TARGET_P99_MS if args.rate <= LIGHT_RATE else TARGET_P99_MS
+    verdict = "met" if p99 <= target and lost == queued == refused == 0 else "NOT met"
     what_if = (
-        f"; WHAT-IF worker e-mail rate limit raised to {args.email_rate:g}/s (product default 10/s)"
+        f"; WHAT-IF worker e-mail rate limit raised to {args.email_rate:g}/s"
+        " (the product's setting JAWAZAT_EMAIL_MAX_PER_SECOND otherwise)"
         if args.email_rate and channel == "email"
         else ""
     )
     name = "latency" if channel == "email" else "latency-webhook"
     return (
         f"{name}: p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, p99 {p99:,.0f} ms from acknowledgement to "
-        f"{ARRIVAL[channel]}; {args.rate:g} events/s for {args.seconds:g} s {via}; lost {lost}, still queued "
+        f"{ARRIVAL[channel]}; {args.rate:g} events/s for {args.seconds:g} s {via}; "
+        f"{args.workers} worker(s); lost {lost}, still queued "
         f"after {args.drain:g} s {queued}, refused at ingest {refused}, duplicates {duplicates}{what_if} "
-        f"({rounds_note}; target p99 <= {TARGET_P99_MS:.0f} ms, nothing lost: {verdict})",
+        f"({rounds_note}; target p99 <= {target:.0f} ms, nothing lost: {verdict})",
         p99,
     )
 
