@@ -1,4 +1,4 @@
-"""Scale-out (issue 12, item 4): four `jawazat worker` processes, started as operators start them, share one
+"""Scale-out: four `jawazat worker` processes, started as operators start them, share one
 PostgreSQL database's fan-out partitions; the same backlog on a copy of the database is worked by one worker,
 in the same test, for the throughput beside it.
 

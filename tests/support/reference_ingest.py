@@ -1,4 +1,4 @@
-"""The reference ingest path: the product's ingestor as it was before the bulk path (issue 12), kept verbatim
+"""The reference ingest path: the product's ingestor as it was before the bulk path, kept verbatim
 as the oracle of the differential tests. Each event goes through the `Person` aggregate's commands and the
 library's `@event` machinery, and each batch through `JawazatApplication.save_keyed`, one at a time.
 """
