@@ -77,7 +77,6 @@ class Worker:
         self.read_models = container.read_models
         self.claims = Claims(container.postgres_conninfo(), partitions=container.settings.fanout_partitions)
         self._rebalanced_at = 0.0
-        self.deferred = DeferredAdvances()  # following only: empty stretches committed at most once a second
         self.woken = 0  # idle waits ended by a wake-up (a NOTIFY) rather than by their time running out
         self.listener: Listener | None = None
         self.delivery_loop: DeliveryLoop | None = None
@@ -180,7 +179,8 @@ class Worker:
         while not self.stop.is_set():
             try:
                 due = time.monotonic() - self._rebalanced_at >= REBALANCE_SECONDS
-                summary = self._project(rebalance=rebalance or due, models=order, deferred=self.deferred)
+                # Deferred advances are off for now (projections/deferred.py says why).
+                summary = self._project(rebalance=rebalance or due, models=order, deferred=None)
             except Exception as error:
                 # A failed batch rolled back as a whole (rows and tracking together): log it, wait a little
                 # longer each time, and try again; the work is neither lost nor done twice.
