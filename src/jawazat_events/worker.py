@@ -34,7 +34,6 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from jawazat_events.bootstrap import Container
 from jawazat_events.projections.base import ReadModel
 from jawazat_events.projections.claims import Claims
-from jawazat_events.projections.deferred import DeferredAdvances
 from jawazat_events.projections.failures import ClaimLost
 from jawazat_events.projections.listener import Listener
 from jawazat_events.projections.runner import Follower
@@ -90,11 +89,8 @@ class Worker:
             summary.deliveries = self.container.delivery.deliver_due(stop=self.stop).outcomes
         return summary
 
-    def _project(
-        self, *, rebalance: bool, models: list[ReadModel], deferred: DeferredAdvances | None = None
-    ) -> WorkerSummary:
-        """One pass of the projections: every unit of `models` this worker holds, up to the store's head;
-        following, empty stretches' positions are committed later (`projections/deferred.py`)."""
+    def _project(self, *, rebalance: bool, models: list[ReadModel]) -> WorkerSummary:
+        """One pass of the projections: every unit of `models` this worker holds, up to the store's head."""
         if rebalance:
             self.claims.rebalance()
             self._rebalanced_at = time.monotonic()
@@ -107,12 +103,10 @@ class Worker:
             if not held:
                 continue
             # A read model never runs ahead of those it reads (the fan-out matches against the index).
-            read = [self._reached(self.read_models.named(name), deferred) for name in model.reads_from]
+            read = [min(self.read_models.named(name).positions().values()) for name in model.reads_from]
             upto = min([head, *read])
             fence = self.claims.fence(model)
-            follower = Follower(
-                app, model, batch_size=size, partitions=sorted(held), fence=fence, deferred=deferred
-            )
+            follower = Follower(app, model, batch_size=size, partitions=sorted(held), fence=fence)
             try:
                 result = follower.drain(head=upto, stop_flag=self.stop)
             except ClaimLost as lost:
@@ -124,12 +118,6 @@ class Worker:
             summary.events_read[model.name] = result.read
             summary.alerts_created += result.alerts
         return summary
-
-    @staticmethod
-    def _reached(model: ReadModel, deferred: DeferredAdvances | None) -> int:
-        """The position a read model has reached in every partition (what one reading it may run up to)."""
-        stored = model.positions()
-        return min((deferred.effective(model, stored) if deferred is not None else stored).values())
 
     def _pass_order(self) -> list[ReadModel]:
         """The read models in the order of `ReadModels.all()`, except that those making alerts come right
@@ -179,8 +167,9 @@ class Worker:
         while not self.stop.is_set():
             try:
                 due = time.monotonic() - self._rebalanced_at >= REBALANCE_SECONDS
-                # Deferred advances are off for now (projections/deferred.py says why).
-                summary = self._project(rebalance=rebalance or due, models=order, deferred=None)
+                # Every position is committed at every pass: deferred advances are off for now
+                # (projections/deferred.py says why).
+                summary = self._project(rebalance=rebalance or due, models=order)
             except Exception as error:
                 # A failed batch rolled back as a whole (rows and tracking together): log it, wait a little
                 # longer each time, and try again; the work is neither lost nor done twice.
