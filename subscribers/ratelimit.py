@@ -32,6 +32,13 @@ class RateLimiter:
         self._tokens = float(burst)
         self._updated = clock()
 
+    @classmethod
+    def for_channel(cls, rate_per_second: float) -> RateLimiter:
+        """A channel's pace: `rate_per_second` on average, with up to a tenth of a second's worth of calls
+        at once (one at 10/s or less). A group of sends then goes out together instead of one every 1/rate
+        seconds, which at high rates would make the pacing itself, not the provider, the bottleneck."""
+        return cls(rate_per_second, burst=max(1, int(rate_per_second / 10)))
+
     async def acquire(self) -> None:
         """Wait until one more call is allowed."""
         now = self._clock()

@@ -110,7 +110,7 @@ class SmsChannel:
         self.timeout = timeout
         if max_per_second is not None:
             self.max_per_second = max_per_second
-        self._limiter = RateLimiter(self.max_per_second)
+        self._limiter = RateLimiter.for_channel(self.max_per_second)
         # aiohttp sessions belong to one event loop, so the client is made on first use in that loop.
         self._client: Client | None = None
         self._http: _RetryAfterHttpClient | None = None

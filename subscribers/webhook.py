@@ -94,7 +94,7 @@ class WebhookChannel:
         self.timeout = timeout
         if max_per_second is not None:
             self.max_per_second = max_per_second
-        self._limiter = RateLimiter(self.max_per_second)
+        self._limiter = RateLimiter.for_channel(self.max_per_second)
         self._wall_clock = wall_clock
         # aiohttp sessions belong to one event loop: made on first use in the loop that sends.
         self._session: aiohttp.ClientSession | None = None

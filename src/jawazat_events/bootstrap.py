@@ -420,7 +420,12 @@ def make_channels(s: Settings) -> dict[str, Channel]:
             [
                 Provider(
                     f"smtp#{n}",
-                    EmailChannel(url, s.email_from, max_per_second=s.email_max_per_second),
+                    EmailChannel(
+                        url,
+                        s.email_from,
+                        max_per_second=s.email_max_per_second,
+                        connections=s.smtp_connections,
+                    ),
                     address_words(url),
                 )
                 for n, url in enumerate(split_urls(s.smtp_url), start=1)

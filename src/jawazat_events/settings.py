@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     twilio_status_callback_url: str | None = None
     # Each channel paces itself to this rate (per worker process).
     email_max_per_second: float = Field(default=250.0, gt=0)
+    # SMTP connections each worker process keeps open to each server at most (one message in flight on each).
+    smtp_connections: int = Field(default=4, ge=1, le=50)
     sms_max_per_second: float = Field(default=10.0, gt=0)
     outbox_dir: Path = Path("./outbox")
     expiry_lead_days: str = "90,60,30,7"

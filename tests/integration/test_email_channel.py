@@ -251,3 +251,44 @@ def test_the_password_never_shows_in_reprs_or_errors() -> None:
     with pytest.raises(ValueError) as refused:
         parse_smtp_url("smtp://user:s3cret@mail.example.com:25/x")
     assert "s3cret" not in str(refused.value) and "***" in str(refused.value)
+
+
+def test_messages_go_over_several_connections_at_once_and_one_when_light() -> None:
+    # The server holds each reply back 0.2 s, as a slow relay does: with four connections, eight messages
+    # overlap four at a time; one after another, they keep to one warm connection.
+    handler = RecordingHandler(data_delay=0.2)
+    with running_smtp(handler) as server:
+        channel = EmailChannel(server.url, SENDER, connections=4, max_per_second=1000)
+
+        async def burst() -> list[DeliveryResult]:
+            try:
+                messages = [
+                    alert_message(alert_id=f"3d8f6a52-9b1e-4c07-a5d2-7e6f10c2b9{n:02d}") for n in range(8)
+                ]
+                return list(await asyncio.gather(*(channel.send(m) for m in messages)))
+            finally:
+                await channel.aclose()
+
+        results = run(burst)
+        assert [r.outcome for r in results] == ["sent"] * 8
+        assert len(handler.received) == 8
+        assert handler.most_in_flight == 4
+        assert len(handler.peers) == 4
+
+        handler.peers.clear()
+
+        async def one_by_one() -> None:
+            try:
+                for n in range(3):
+                    await channel.send(alert_message(alert_id=f"3d8f6a52-9b1e-4c07-a5d2-7e6f10c2b8{n:02d}"))
+            finally:
+                await channel.aclose()
+
+        run(one_by_one)
+        assert len(handler.received) == 11
+        assert len(handler.peers) == 1
+
+
+def test_a_pool_needs_a_connection() -> None:
+    with pytest.raises(ValueError, match="at least one connection"):
+        EmailChannel("smtp://127.0.0.1:2525", SENDER, connections=0)

@@ -181,10 +181,16 @@ def test_a_malformed_api_base_is_refused_at_construction(api_base: str) -> None:
 
 def test_the_channel_paces_its_calls_to_twilio(twilio_api: FakeTwilio) -> None:
     started = time.monotonic()
-    results = send_all(channel(twilio_api.url, max_per_second=20.0), *[sms()] * 5)
+    results = send_all(channel(twilio_api.url, max_per_second=20.0), *[sms()] * 6)
     elapsed = time.monotonic() - started
-    assert [r.outcome for r in results] == ["sent"] * 5
+    assert [r.outcome for r in results] == ["sent"] * 6
+    # A tenth of a second's worth (2 at 20/s) at once, then one every 1/20 s.
     assert elapsed >= 4 / 20 * 0.9
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0.5, 1), (10.0, 1), (20.0, 2), (250.0, 25)])
+def test_a_channel_may_send_a_tenth_of_a_seconds_worth_at_once(rate: float, burst: int) -> None:
+    assert RateLimiter.for_channel(rate).burst == burst
 
 
 @pytest.mark.parametrize(("count", "rate", "burst"), [(6, 20.0, 1), (9, 40.0, 3)])

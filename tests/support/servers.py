@@ -63,6 +63,9 @@ class RecordingHandler:
     received_at: list[float] = field(default_factory=list)  # time.time() when each message was stored
     refused: list[str] = field(default_factory=list)  # the scripted DATA refusals given, in order
     answered: int = 0  # accepted messages whose 250 reply has been sent
+    peers: set[Any] = field(default_factory=set)  # the client connections that sent a message
+    in_flight: int = 0  # messages stored whose reply is held back (data_delay) right now
+    most_in_flight: int = 0
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.mail_reply:
@@ -85,10 +88,14 @@ class RecordingHandler:
             return reply
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         self.received_at.append(time.time())
+        self.peers.add(session.peer)
         if self.fast_replies > 0:
             self.fast_replies -= 1
         elif self.data_delay > 0:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             await asyncio.sleep(self.data_delay)
+            self.in_flight -= 1
         self.answered += 1
         return "250 2.0.0 Message accepted for delivery"
 

@@ -8,6 +8,8 @@ import email.policy
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jawazat_events.services.channels import OutgoingMessage
 from jawazat_events.subscribers.email import build_email_message, wire_message
@@ -68,3 +70,32 @@ def test_line_breaks_in_headers_are_refused_as_before(field: str) -> None:
         wire_message(broken, SENDER)
     with pytest.raises(ValueError):
         build_email_message(broken, SENDER)
+
+
+# Header text as templates could make it: any printable text without line breaks (those are refused).
+header_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=0, max_size=200
+).filter(lambda value: value == value.strip())
+body_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=2000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(subject=header_text, text=body_text, html=st.none() | body_text)
+def test_any_subject_and_bodies_read_back_as_the_built_message(
+    subject: str, text: str, html: str | None
+) -> None:
+    message = OutgoingMessage(**{**outgoing(subject).__dict__, "text": text, "html": html})
+    raw = wire_message(message, SENDER)
+    wire, built = read(raw), read(bytes(build_email_message(message, SENDER)))
+
+    assert raw.isascii()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998  # RFC 5322's hard limit
+    assert str(wire["Subject"]) == subject
+    wire_parts, built_parts = list(wire.walk())[-2:], list(built.walk())[-2:]
+    assert [p.get_content() for p in wire_parts] == [p.get_content() for p in built_parts]
+
+
+@pytest.mark.parametrize("subject", ["=?utf-8?q?not_a_word?=", "leading  and  double  spaces", "x" * 300])
+def test_awkward_ascii_subjects_read_back_as_written(subject: str) -> None:
+    # Text that looks like an encoded word is encoded, so that a reader shows it as written.
+    assert str(read(wire_message(outgoing(subject), SENDER))["Subject"]) == subject
