@@ -11,7 +11,7 @@ from typing import Any
 from jawazat_events.domain.delivery import DUE, AlertDelivery
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections import delivery_latency
-from jawazat_events.projections.alert_status import apply_delivery_event
+from jawazat_events.projections.alert_status import apply_delivery_events
 from jawazat_events.projections.base import ReadModelDatabase
 from jawazat_events.projections.tables import ALERTS
 from jawazat_events.services.ports import ClaimedAlert, QueuedAlert
@@ -91,11 +91,10 @@ class AlertQueue:
     def apply(
         self, events: Sequence[AlertDelivery.Event], *, latencies: Sequence[tuple[str, float]] = ()
     ) -> None:
-        """Apply recorded delivery events to their rows in one transaction (each applies once), adding the
+        """Apply recorded delivery events to their rows in one transaction (each once, set-wise), adding the
         (channel, seconds) latencies of the messages they record as accepted to the histogram."""
         with self.db.transaction() as sql:
-            for event in events:
-                apply_delivery_event(sql, event)
+            apply_delivery_events(sql, events)
             delivery_latency.observe(sql, latencies)
 
     def alert_sent_as(self, provider_id: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from jawazat_events.domain.delivery import RANK, AlertDelivery, AlertStatus, status_after
@@ -81,72 +81,125 @@ def insert_alerts(sql: Sql, rows: Sequence[AlertRow]) -> None:
     sql.insert_rows(ALERTS, _ALERT_COLUMNS, rows, conflict="ON CONFLICT (alert_id) DO NOTHING")
 
 
-def apply_attempt(
-    sql: Sql,
-    *,
-    alert_id: str,
-    attempt: int,
-    outcome: str,
-    detail: str,
-    provider_id: str | None,
-    at: datetime,
-    next_attempt_at: datetime | None,
-) -> None:
-    """Add attempt number `attempt` to the alert's history (once) and move its status."""
-    row = sql.execute(
-        f"SELECT attempts, attempt_count FROM {ALERTS} WHERE alert_id = ?", (alert_id,)
-    ).fetchone()
-    if row is None or row["attempt_count"] >= attempt:
+@dataclass
+class _Row:
+    """An alert row's delivery state while a batch of delivery events is applied to it."""
+
+    status: str
+    attempts_json: str
+    attempt_count: int
+    next_attempt_at: str
+    provider_id: str | None
+    updated_at: str | None
+    attempts: list[dict[str, str]] | None = None  # parsed on first change
+    attempted: bool = False  # an attempt was added: the claim goes and the guard applies
+    confirmed: bool = False
+
+    def history(self) -> list[dict[str, str]]:
+        if self.attempts is None:
+            self.attempts = json.loads(self.attempts_json)
+        return self.attempts
+
+
+def apply_delivery_events(sql: Sql, events: Sequence[AlertDelivery.Event]) -> None:
+    """Apply recorded delivery events (attempts, provider confirmations), in order, to their alert rows:
+    ONE read of the rows and at most two set-wise updates, whatever the number of events.
+
+    Each attempt is added once (an attempt number the row already has is skipped, and the update only
+    applies to a row whose count is still below it, so a concurrent applier's write stands); a provider's
+    confirmation only moves the status forward, so a repeat is harmless.
+    """
+    if not events:
         return
-    attempts = json.loads(row["attempts"])
-    entry = {"at": utc_iso(at), "outcome": outcome, "detail": detail}
-    if provider_id:
-        entry["provider_id"] = provider_id
-    attempts.append(entry)
-    sql.execute(
-        f"UPDATE {ALERTS} SET status = ?, attempts = ?, attempt_count = ?, next_attempt_at = ?, "
-        "provider_id = COALESCE(?, provider_id), claimed_by = NULL, claimed_until = NULL, updated_at = ? "
-        "WHERE alert_id = ? AND attempt_count < ?",
+    rows = {
+        found["alert_id"]: _Row(
+            status=found["status"],
+            attempts_json=found["attempts"],
+            attempt_count=int(found["attempt_count"]),
+            next_attempt_at=found["next_attempt_at"],
+            provider_id=found["provider_id"],
+            updated_at=found["updated_at"],
+        )
+        for found in sql.fetch_any(
+            f"SELECT alert_id, status, attempts, attempt_count, next_attempt_at, provider_id, updated_at "
+            f"FROM {ALERTS} WHERE alert_id = ANY(?)",
+            [event.alert_id for event in events],
+        )
+    }
+    for event in events:
+        row = rows.get(event.alert_id)
+        if row is None:
+            continue
+        if isinstance(event, AlertDelivery.Attempted):
+            if row.attempt_count >= event.attempt:
+                continue
+            entry = {"at": utc_iso(event.at), "outcome": event.outcome, "detail": event.detail}
+            if event.provider_id:
+                entry["provider_id"] = event.provider_id
+            row.history().append(entry)
+            row.status = status_after(event.outcome)
+            row.attempt_count = event.attempt
+            row.next_attempt_at = utc_iso(event.next_attempt_at or event.at)
+            row.provider_id = event.provider_id or row.provider_id
+            row.updated_at = utc_iso(event.at)
+            row.attempted = True
+        elif isinstance(event, AlertDelivery.Confirmed):
+            if RANK.get(event.status, 0) <= RANK.get(row.status, 0):
+                continue
+            row.history().append({"at": utc_iso(event.at), "outcome": event.status, "detail": event.detail})
+            row.status = event.status
+            row.updated_at = utc_iso(event.at)
+            row.confirmed = True
+    _write_attempts(sql, [(alert_id, row) for alert_id, row in rows.items() if row.attempted])
+    sql.update_rows(
+        ALERTS,
+        keys=_KEY,
+        values=_CONFIRMED,
+        rows=[
+            (alert_id, row.status, json.dumps(row.history(), ensure_ascii=False), row.updated_at)
+            for alert_id, row in rows.items()
+            if row.confirmed and not row.attempted
+        ],
+    )
+
+
+_KEY = columns("alert_id")
+_CONFIRMED = columns("status, attempts, updated_at")
+_ATTEMPTED = columns(
+    "status, attempts, attempt_count, next_attempt_at, provider_id, updated_at",
+    types={"attempt_count": "int"},
+)
+
+
+def _write_attempts(sql: Sql, rows: Sequence[tuple[str, _Row]]) -> None:
+    # Guarded by the attempt count, so that a row another applier moved on meanwhile keeps its write.
+    if not rows:
+        return
+    values = [
         (
-            status_after(outcome),
-            json.dumps(attempts, ensure_ascii=False),
-            attempt,
-            utc_iso(next_attempt_at or at),
-            provider_id,
-            utc_iso(at),
             alert_id,
-            attempt,
-        ),
-    )
-
-
-def apply_confirmation(sql: Sql, *, alert_id: str, status: str, detail: str, at: datetime) -> None:
-    """A provider's delivery report: statuses only move forward; a repeat is harmless."""
-    row = sql.execute(f"SELECT status, attempts FROM {ALERTS} WHERE alert_id = ?", (alert_id,)).fetchone()
-    if row is None or RANK.get(status, 0) <= RANK.get(row["status"], 0):
+            row.status,
+            json.dumps(row.history(), ensure_ascii=False),
+            row.attempt_count,
+            row.next_attempt_at,
+            row.provider_id,
+            row.updated_at,
+        )
+        for alert_id, row in rows
+    ]
+    settings = ", ".join(f"{c.name} = u.{c.name}" for c in _ATTEMPTED)
+    if sql.postgres:
+        names = ", ".join(c.name for c in (*_KEY, *_ATTEMPTED))
+        arrays = ", ".join(f"%b::{c.pg_type}[]" for c in (*_KEY, *_ATTEMPTED))
+        sql.execute(
+            f"UPDATE {ALERTS} AS t SET {settings}, claimed_by = NULL, claimed_until = NULL "
+            f"FROM unnest({arrays}) AS u({names}) "
+            "WHERE t.alert_id = u.alert_id AND t.attempt_count < u.attempt_count",
+            [list(column) for column in zip(*values, strict=True)],
+        )
         return
-    attempts = json.loads(row["attempts"])
-    attempts.append({"at": utc_iso(at), "outcome": status, "detail": detail})
-    sql.execute(
-        f"UPDATE {ALERTS} SET status = ?, attempts = ?, updated_at = ? WHERE alert_id = ?",
-        (status, json.dumps(attempts, ensure_ascii=False), utc_iso(at), alert_id),
+    sql.executemany(
+        f"UPDATE {ALERTS} SET {', '.join(f'{c.name} = ?' for c in _ATTEMPTED)}, claimed_by = NULL, "
+        "claimed_until = NULL WHERE alert_id = ? AND attempt_count < ?",
+        [(*value[1:], value[0], value[3]) for value in values],
     )
-
-
-def apply_delivery_event(sql: Sql, event: AlertDelivery.Event) -> None:
-    """Apply one recorded delivery event (attempt or provider confirmation) to its alert row."""
-    if isinstance(event, AlertDelivery.Attempted):
-        apply_attempt(
-            sql,
-            alert_id=event.alert_id,
-            attempt=event.attempt,
-            outcome=event.outcome,
-            detail=event.detail,
-            provider_id=event.provider_id,
-            at=event.at,
-            next_attempt_at=event.next_attempt_at,
-        )
-    elif isinstance(event, AlertDelivery.Confirmed):
-        apply_confirmation(
-            sql, alert_id=event.alert_id, status=event.status, detail=event.detail, at=event.at
-        )

@@ -35,7 +35,7 @@ from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.projections.alert_status import (
     AlertRow,
     alerts_schema,
-    apply_delivery_event,
+    apply_delivery_events,
     insert_alerts,
 )
 from jawazat_events.projections.base import Positioned, ReadModel, Sql
@@ -122,17 +122,22 @@ class AlertFanout(ReadModel):
     def _fan_out(self, sql: Sql, items: Sequence[Positioned]) -> int:
         created = 0
         run: list[Positioned] = []
-        # Person events are matched in runs; delivery events apply in order between them.
+        deliveries: list[AlertDelivery.Event] = []
+        # Person events are matched in runs; runs of delivery events apply, set-wise, in order between them.
         for item in items:
             if isinstance(item.event, AlertDelivery.Event):
                 created += self._match_run(sql, run)
                 run = []
-                apply_delivery_event(sql, item.event)
-            elif isinstance(item.event, NOTICE_EVENTS):
+                deliveries.append(item.event)
+                continue
+            apply_delivery_events(sql, deliveries)
+            deliveries = []
+            if isinstance(item.event, NOTICE_EVENTS):
                 created += self._match_run(sql, run) + notice_rows(sql, item)
                 run = []
             else:
                 run.append(item)
+        apply_delivery_events(sql, deliveries)
         return created + self._match_run(sql, run)
 
     def _match_run(self, sql: Sql, items: Sequence[Positioned]) -> int:
