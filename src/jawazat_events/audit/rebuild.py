@@ -126,12 +126,12 @@ class PipelinedDatabase(ReadModelDatabase):
         self.prepare = prepare
 
     @contextmanager
-    def transaction(self) -> Iterator[Sql]:
+    def transaction(self, *, derived: bool = False) -> Iterator[Sql]:
         if not self.postgres:
-            with super().transaction() as sql:
+            with super().transaction(derived=derived) as sql:
                 yield sql
             return
-        with super().transaction() as sql, sql.cursor.connection.pipeline():
+        with super().transaction(derived=derived) as sql, sql.cursor.connection.pipeline():
             yield PipelinedSql(sql.cursor, prepare=self.prepare)
 
     def record_tracking(self, sql: Sql, tracking: Tracking) -> None:
