@@ -88,6 +88,13 @@ class PrivateCluster:
         self._pg_ctl("restart", "-m", "fast")
         self.restarts += 1
 
+    def crash_and_start(self) -> None:
+        """Stop as by a crash (`immediate`: no shutdown checkpoint; the server recovers from its WAL on start,
+        losing commits whose WAL had not reached the disk) and start again."""
+        self._pg_ctl("stop", "-m", "immediate")
+        self._pg_ctl("start")
+        self.restarts += 1
+
     def create_database(self) -> str:
         """A fresh database in this cluster; its URL."""
         name = f"jawazat_fault_{uuid.uuid4().hex[:10]}"

@@ -96,6 +96,9 @@ class Dispatcher:
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease_seconds)
+        # Claims of a batch that failed (the database away) before their group went out: given back at the
+        # start of the next batch, so they go out at once and are not taken for a dead worker's sends.
+        self._unsent: list[str] = []
 
     # --- one pass --------------------------------------------------------------------------------
 
@@ -126,6 +129,9 @@ class Dispatcher:
         delivery loop's), which then calls `close_channels()`.
         """
         summary = DeliverySummary()
+        if self._unsent:
+            self.queue.release(worker_id=self.worker_id, alert_ids=self._unsent)
+            self._unsent = []
         claimed = self.claim(limit)
         summary.claimed = len(claimed)
         if not claimed:
@@ -141,6 +147,7 @@ class Dispatcher:
             (repaired if recorded else to_send).append(item)
         summary.repaired = len(repaired)
         self._repair(repaired)
+        unsent = 0  # to_send[unsent:] have not been handed to a channel
         try:
             for start in range(0, len(to_send), self.concurrency):
                 if stop is not None and stop.is_set():
@@ -148,10 +155,14 @@ class Dispatcher:
                     self.queue.release(worker_id=self.worker_id, alert_ids=rest)
                     break
                 group = self._still_held(to_send[start : start + self.concurrency])
+                unsent = start + self.concurrency
                 if not group:
                     continue
                 results = await self._send_all(group)
                 self._record(group, results, records, summary)
+        except Exception:
+            self._unsent = [item.alert.alert_id for item in to_send[unsent:]]
+            raise
         finally:
             if not keep_open:
                 await self.close_channels()
