@@ -69,6 +69,7 @@ def build_parser(quick: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="one rebuild under cProfile: time by package, server CPU"
     )
+    parser.add_argument("--profile-out", default=None, help="with --profile: write the pstats file here too")
     return parser
 
 
@@ -250,6 +251,8 @@ def profile(args: argparse.Namespace) -> list[str]:
         report, wall, server = rebuild_once(url, args)
         profiler.disable()
     stats = pstats.Stats(profiler)
+    if args.profile_out:
+        stats.dump_stats(args.profile_out)
     total = stats.total_tt  # type: ignore[attr-defined]
     by_package: dict[str, float] = defaultdict(float)
     for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
