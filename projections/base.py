@@ -268,6 +268,20 @@ class ReadModelDatabase:
         """The last position recorded under this tracking name (0 before any)."""
         return self.tracking.max_tracking_id(tracking_name) or 0
 
+    def positions(self, tracking_names: Collection[str]) -> dict[str, int]:
+        """The last position recorded under each of these tracking names (0 before any), in ONE read."""
+        table = TRACKING_TABLE if self.postgres else SQLITE_TRACKING_TABLE
+        with self.reading() as sql:
+            found = {
+                str(row["application_name"]): int(row["position"])
+                for row in sql.fetch_any(
+                    f"SELECT application_name, MAX(notification_id) AS position FROM {table} "
+                    "WHERE application_name = ANY(?) GROUP BY application_name",
+                    tracking_names,
+                )
+            }
+        return {name: found.get(name, 0) for name in tracking_names}
+
     def create(self, statements: Sequence[str]) -> None:
         """Create tables and indexes (idempotent statements)."""
 
