@@ -18,6 +18,7 @@ existing stores read back unchanged and the hash chain links the same rows.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -27,6 +28,7 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic, resolve_topic
 
+from jawazat_events.library_internals import decorated_body
 from jawazat_events.services.application import DateAsISO
 
 
@@ -37,6 +39,15 @@ class _NotPlain(Exception):
 _PLAIN = (str, int, bool, type(None))
 # Dates whose text is kept (a bulk run meets the same document dates again and again).
 _DATE_TEXTS = 4096
+
+
+_UNKNOWN = object()
+_new = object.__new__
+
+
+def _parameters(body: Any) -> frozenset[str]:
+    """The names the library's `filter_kwargs_for_method_params` keeps for this body (self excluded)."""
+    return frozenset(inspect.signature(body).parameters) - {"self"}
 
 
 def _state(event: object, class_version: int) -> dict[str, Any]:
@@ -77,6 +88,7 @@ class EventRows:
         self._date_texts: dict[date, str] = {}
         self._shapes: dict[type, tuple[type, str, tuple[str, ...]]] = {}
         self._plans: dict[type, tuple[str, int]] = {}
+        self._bodies: dict[type, Any] = {}
 
     def _shape(self, event_class: type) -> tuple[type, str, tuple[str, ...]]:
         shape = self._shapes.get(event_class)
@@ -109,6 +121,28 @@ class EventRows:
         object.__setattr__(event, "__dict__", state)
         return event
 
+    def apply(self, event: CanMutateAggregate[UUID], aggregate: Any, fields: dict[str, Any]) -> None:
+        """`event.mutate(aggregate)` for an event made by `event(…, fields=fields)`: the `@event` method's
+        body called with the decided fields (exactly its arguments), as the library's `mutate` calls it."""
+        cls = type(event)
+        body = self._bodies.get(cls, _UNKNOWN)
+        if body is _UNKNOWN:
+            found = decorated_body(cls)
+            names = _parameters(found) if found is not None else None
+            body = self._bodies[cls] = (found, names) if found is not None else None
+        state = vars(event)
+        if (
+            body is None
+            or body[1] != fields.keys()
+            or state["originator_id"] != aggregate.id
+            or state["originator_version"] != aggregate.version + 1
+        ):
+            event.mutate(aggregate)  # the library's own path (and its errors)
+            return
+        body[0](aggregate, **fields)
+        aggregate.version = state["originator_version"]
+        aggregate.modified_on = state["timestamp"]
+
     def stored(self, event: object) -> StoredEvent:
         """`Mapper.to_stored_event`, with one fast encoding of the state."""
         cls = type(event)
@@ -125,12 +159,15 @@ class EventRows:
             data = self.mapper.compressor.compress(data)
         if self.mapper.cipher:
             data = self.mapper.cipher.encrypt(data)
-        return StoredEvent(
+        # `StoredEvent(…)` without the frozen dataclass's four `object.__setattr__` calls: the same object.
+        row: StoredEvent = _new(StoredEvent)
+        vars(row).update(
             originator_id=vars(event)["originator_id"],
             originator_version=vars(event)["originator_version"],
             topic=topic,
             state=data,
         )
+        return row
 
     def _topic(self, cls: type) -> str:
         shape = self._shapes.get(cls)

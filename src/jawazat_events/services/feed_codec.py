@@ -23,7 +23,7 @@ from msgspec import UNSET, UnsetType
 
 from jawazat_events.domain.identifiers import parse_email, parse_id_number, parse_mobile, parse_unified_number
 from jawazat_events.domain.person import CLEARABLE_DETAILS, DETAIL_FIELDS, PersonDetails
-from jawazat_events.domain.plausible import check_business_time, check_document_date
+from jawazat_events.domain.plausible import PlausibleWindow, check_business_time, check_document_date
 from jawazat_events.domain.reference import (
     ISO_ALPHA3,
     MARITAL_STATUSES,
@@ -345,3 +345,20 @@ def check_times(event: LeanEvent, *, now: datetime, today: date) -> None:
             check_business_time(value, now=now, field=name)
         elif isinstance(value, date):
             check_document_date(value, today=today, field=name)
+
+
+def times_check(*, now: datetime, today: date) -> Callable[[LeanEvent], None]:
+    """`check_times(event, now=now, today=today)` for many events, the windows worked out once."""
+    window = PlausibleWindow(now=now, today=today)
+    business_time, document_date = window.business_time, window.document_date
+    time_fields = _TIME_FIELDS
+
+    def check(event: LeanEvent) -> None:
+        for name in time_fields[type(event)]:
+            value = getattr(event, name)
+            if isinstance(value, datetime):
+                business_time(value, name)
+            elif isinstance(value, date):
+                document_date(value, name)
+
+    return check

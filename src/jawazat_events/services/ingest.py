@@ -98,6 +98,14 @@ class IngestReport:
         return self.accepted + self.duplicate + self.rejected
 
 
+def _result(line: int, status: LineStatus, event_id: str | None, reason: str | None = None) -> LineResult:
+    """`LineResult(line, status, event_id, reason)` without the frozen dataclass's per-field
+    `object.__setattr__` calls (a result per line): the same object."""
+    result: LineResult = object.__new__(LineResult)
+    vars(result).update(line=line, status=status, event_id=event_id, reason=reason)
+    return result
+
+
 Parsed = tuple[int, "feed.FeedEvent | str"]  # (line number, event or the reason it was rejected)
 
 
@@ -341,6 +349,7 @@ class Ingestor:
             events = [e for e in events if e.event_id not in stored]
         subscriptions = self._load_subscriptions_for_transfers(events, loaded, pending)
         today, now = self.today(), self.now()
+        check_times = feed_codec.times_check(now=now, today=today)
 
         results: list[tuple[LineResult, str | None]] = []
         keys: list[EventKey] = []
@@ -349,19 +358,17 @@ class Ingestor:
         seen: set[str] = set()
         for line, event in batch:
             if isinstance(event, str):
-                results.append((LineResult(line, LineStatus.REJECTED, None, event), None))
+                results.append((_result(line, LineStatus.REJECTED, None, event), None))
                 continue
             if event.event_id in stored or event.event_id in seen:
-                results.append((LineResult(line, LineStatus.DUPLICATE, event.event_id), event.type))
+                results.append((_result(line, LineStatus.DUPLICATE, event.event_id), event.type))
                 continue
             try:
                 # Times outside their plausible window are refused before any rule compares them.
-                feed_codec.check_times(event, now=now, today=today)
+                check_times(event)
                 changed = self._apply(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
-                results.append(
-                    (LineResult(line, LineStatus.REJECTED, event.event_id, str(error)), event.type)
-                )
+                results.append((_result(line, LineStatus.REJECTED, event.event_id, str(error)), event.type))
                 continue
             seen.add(event.event_id)
             person = changed[0][0]
@@ -369,7 +376,7 @@ class Ingestor:
             for aggregate, made in changed:
                 touched.setdefault(aggregate.id, aggregate)
                 made_by.setdefault(aggregate.id, []).extend(made)
-            results.append((LineResult(line, LineStatus.ACCEPTED, event.event_id), event.type))
+            results.append((_result(line, LineStatus.ACCEPTED, event.event_id), event.type))
         # Each aggregate's events together, aggregates in the order first touched (as `save` orders them).
         rows = [self.rows.stored(made) for events_of in made_by.values() for made in events_of]
         return _Prepared(batch, results, rows, keys, touched, seen)
@@ -397,7 +404,7 @@ class Ingestor:
         made = self.rows.event(
             event_class, originator_id=person.id, originator_version=person.version + 1, fields=fields
         )
-        made.mutate(person)
+        self.rows.apply(made, person, fields)
         return made
 
     def _apply(
