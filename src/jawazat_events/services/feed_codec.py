@@ -167,6 +167,10 @@ def _time(value: object, _: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+# Checks that return the very value they were given (or raise): nothing to write back.
+_UNCHANGING: set[Callable[[Any, str], Any]] = set()
+
+
 def _event_id(value: str, _: str) -> str:
     # The reference strips surrounding white space (by a slightly different definition): such ids, and
     # reserved prefixes, are left to it.
@@ -179,6 +183,9 @@ def _event_id(value: str, _: str) -> str:
     ):
         raise _NotVouched
     return value
+
+
+_UNCHANGING.add(_event_id)
 
 
 def _id_number(value: str, field: str) -> str:
@@ -205,6 +212,7 @@ def _one_of(allowed: Iterable[str]) -> Callable[[str, str], str]:
             raise _NotVouched
         return value
 
+    _UNCHANGING.add(check)
     return check
 
 
@@ -253,13 +261,32 @@ _CHECKS: dict[type[_Line], tuple[tuple[str, Check], ...]] = {
 }
 
 
+# Per type: (field, check, whether an absent value (None or UNSET) skips it, whether the check may return
+# another value than it was given (else nothing is written back)).
+_PLANS: dict[type[_Line], tuple[tuple[str, Check, bool, bool], ...]] = {
+    cls: tuple(
+        (
+            name,
+            check,
+            name in DETAIL_FIELDS,
+            check not in _UNCHANGING,
+        )
+        for name, check in checks
+    )
+    for cls, checks in _CHECKS.items()
+}
+
+
 def _checked(line: _Line) -> _Line:
-    for name, check in _CHECKS[type(line)]:
+    for name, check, optional, replaces in _PLANS[type(line)]:
         value = getattr(line, name)
-        if name in DETAIL_FIELDS and (value is None or value is UNSET):
+        if optional and (value is None or value is UNSET):
             continue  # an optional detail not given (or cleared)
-        setattr(line, name, check(value, name))
-    if isinstance(line, PersonDetailsChangedLine):
+        if replaces:
+            setattr(line, name, check(value, name))
+        else:
+            check(value, name)
+    if type(line) is PersonDetailsChangedLine:
         given = [name for name in DETAIL_FIELDS if getattr(line, name) is not UNSET]
         if not given or any(getattr(line, n) is None and n not in CLEARABLE_DETAILS for n in given):
             raise _NotVouched
