@@ -42,6 +42,7 @@ _DATE_TEXTS = 4096
 
 
 _UNKNOWN = object()
+_HEAD = ("originator_id", "originator_version", "timestamp")
 _new = object.__new__
 
 
@@ -110,6 +111,17 @@ class EventRows:
     ) -> CanMutateAggregate[UUID]:
         """The event the library would have made for these decided fields (timestamp now)."""
         resolved, _, names = self._shape(event_class)
+        if originator_topic is None and names[3:] == tuple(fields) and names[:3] == _HEAD:
+            # The decided fields already in the class's field order: the state in one go.
+            state = {
+                "originator_id": originator_id,
+                "originator_version": originator_version,
+                "timestamp": cast(type[CanMutateAggregate[UUID]], resolved).create_timestamp(),
+                **fields,
+            }
+            made: CanMutateAggregate[UUID] = _new(resolved)
+            object.__setattr__(made, "__dict__", state)
+            return made
         values = dict(fields)
         values["originator_id"] = originator_id
         values["originator_version"] = originator_version
