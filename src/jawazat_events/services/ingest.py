@@ -374,8 +374,13 @@ class Ingestor:
             person = changed[0][0]
             keys.append((event.event_id, person.id, person.version))
             for aggregate, made in changed:
-                touched.setdefault(aggregate.id, aggregate)
-                made_by.setdefault(aggregate.id, []).extend(made)
+                key = aggregate.id
+                events_of = made_by.get(key)
+                if events_of is None:  # `touched` and `made_by` gain their keys together
+                    touched[key] = aggregate
+                    made_by[key] = list(made)
+                else:
+                    events_of.extend(made)
             results.append((_result(line, LineStatus.ACCEPTED, event.event_id), event.type))
         # Each aggregate's events together, aggregates in the order first touched (as `save` orders them).
         rows = [self.rows.stored(made) for events_of in made_by.values() for made in events_of]
@@ -450,13 +455,17 @@ class Ingestor:
             raise NotRegistered(
                 f"id_number {event.id_number} is not registered: a person_registered event must come first"
             )
-        common: dict[str, Any] = {"event_id": event.event_id, "occurred_at": event.occurred_at}
+        # The shared keyword arguments spelled out: no dict of them per line.
+        event_id, occurred_at = event.event_id, event.occurred_at
         if isinstance(event, feed_codec.BorderCrossingLine):
-            fields = person.decide_crossing(**common, direction=event.direction, port=event.port)
+            fields = person.decide_crossing(
+                event_id=event_id, occurred_at=occurred_at, direction=event.direction, port=event.port
+            )
             return [(person, [self._record(person, Person.BorderCrossed, fields)])]
         if isinstance(event, feed_codec.PassportRenewedLine):
             fields = person.decide_renewal(
-                **common,
+                event_id=event_id,
+                occurred_at=occurred_at,
                 passport_number=event.passport_number,
                 issue_date=event.issue_date,
                 expiry_date=event.expiry_date,
@@ -465,7 +474,8 @@ class Ingestor:
             return [(person, [self._record(person, Person.PassportRenewed, fields)])]
         if isinstance(event, feed_codec.VisaIssuedLine):
             fields = person.decide_visa(
-                **common,
+                event_id=event_id,
+                occurred_at=occurred_at,
                 visa_number=event.visa_number,
                 visa_type=event.visa_type,
                 valid_from=event.valid_from,
@@ -474,15 +484,23 @@ class Ingestor:
             return [(person, [self._record(person, Person.VisaIssued, fields)])]
         if isinstance(event, feed_codec.VisaStatusChangedLine):
             fields = person.decide_visa_status(
-                **common, visa_number=event.visa_number, status=event.status, valid_until=event.valid_until
+                event_id=event_id,
+                occurred_at=occurred_at,
+                visa_number=event.visa_number,
+                status=event.status,
+                valid_until=event.valid_until,
             )
             return [(person, [self._record(person, Person.VisaStatusChanged, fields)])]
         if isinstance(event, feed_codec.PersonDetailsChangedLine):
-            fields = person.decide_details(**common, given=event.given, cleared=event.cleared)
+            fields = person.decide_details(
+                event_id=event_id, occurred_at=occurred_at, given=event.given, cleared=event.cleared
+            )
             return [(person, [self._record(person, Person.DetailsChanged, fields)])]
         if isinstance(event, feed_codec.SponsorshipTransferredLine):
             before = person.current_sponsor
-            fields = person.decide_transfer(**common, to_sponsor=event.to_sponsor)
+            fields = person.decide_transfer(
+                event_id=event_id, occurred_at=occurred_at, to_sponsor=event.to_sponsor
+            )
             changed: list[tuple[Aggregate, list[Any]]] = [
                 (person, [self._record(person, Person.SponsorshipTransferred, fields)])
             ]
