@@ -325,9 +325,15 @@ class Ingestor:
 
     def _load(self, ids: Iterable[UUID], pending: dict[UUID, Aggregate]) -> dict[UUID, Aggregate]:
         """Aggregates as the batches before this one leave them: those in flight, else the store's."""
-        wanted = list(dict.fromkeys(ids))
-        found = {key: pending[key] for key in wanted if key in pending}
-        found.update(self.app.load_many(key for key in wanted if key not in pending))
+        found: dict[UUID, Aggregate] = {}
+        others: list[UUID] = []
+        for key in dict.fromkeys(ids):
+            aggregate = pending.get(key)
+            if aggregate is None:
+                others.append(key)
+            else:
+                found[key] = aggregate
+        found.update(self.app.load_many(others))
         return found
 
     def _prepare(self, batch: list[tuple[int, LeanEvent | str]], before: list[_Prepared]) -> _Prepared:
