@@ -23,7 +23,6 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 from psycopg import Cursor
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from jawazat_events import locks
@@ -195,13 +194,16 @@ class PostgresEventStoreRecorder(PostgresRecorderHooks):
 
     def after_insert(
         self,
-        curs: Cursor[DictRow],
+        curs: Cursor[Any],
         stored_events: Sequence[StoredEvent],
-        rows: list[DictRow],
+        rows: list[tuple[Any, ...]],
         saved: Mapping[str, Any],
     ) -> Sequence[int]:
-        """Source event ids and chain links, in the events' transaction; returns the notification ids."""
-        notification_ids = [row["notification_id"] for row in rows]
+        """Source event ids and chain links, in the events' transaction; returns the notification ids.
+
+        `rows` are the INSERT's RETURNING tuples: (notification_id, chain_previous_id, chain_previous_link).
+        """
+        notification_ids = [row[0] for row in rows]
         if len(notification_ids) != len(stored_events):
             raise ProgrammingError(f"{len(notification_ids)} ids returned for {len(stored_events)} events")
         keys: Sequence[EventKey] = saved.get("event_ids") or ()
@@ -214,13 +216,12 @@ class PostgresEventStoreRecorder(PostgresRecorderHooks):
                 ([k[0] for k in keys], _notification_ids_of(keys, stored_events, notification_ids)),
             )
         if rows:
-            last = rows[0]
-            previous_link = last["chain_previous_link"]
+            _, previous_id, previous_link = rows[0]
             self._extend_chain(
                 curs,
                 stored_events,
                 notification_ids,
-                last["chain_previous_id"],
+                previous_id,
                 bytes(previous_link) if previous_link is not None else chain.GENESIS,
             )
         return notification_ids
