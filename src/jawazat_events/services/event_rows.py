@@ -4,8 +4,10 @@ An aggregate command (`person.cross_border(...)`) goes through the library's `@e
 binding, signature filtering, then `Mapper.to_stored_event` with the `json` module: about half of
 ingest's CPU. The bulk path instead takes the fields the domain decided (`Person.decide_crossing(...)`),
 makes the event object exactly as the library does when it reads one back from the store (the class its
-topic resolves to, its `__dict__` in the dataclass's field order), applies it with the library's own
-`mutate` (the replay path: so live state equals replayed state), and encodes it once with msgspec into
+topic resolves to, its `__dict__` in the dataclass's field order), applies it as the library's `mutate`
+does on replay (for an `@event` method's event: that method's body called with the decided fields, which
+are exactly the arguments `mutate` would pick from the event; otherwise `mutate` itself), so live state
+equals replayed state, and encodes it once with msgspec into
 the very bytes the library's `JSONTranscoder` writes (compact separators, no ASCII escaping, the same
 `{"_type_", "_data_"}` transcodings, the same key order), then compresses and encrypts with the
 application's mapper. A state holding anything the fast encoder does not vouch for (floats, str
