@@ -105,6 +105,7 @@ def install_stage_timers(timer: StageTimer) -> None:
 
     import jawazat_events.services.feed
     import jawazat_events.services.feed_codec
+    from jawazat_events.domain.plausible import PlausibleWindow
     from jawazat_events.services.application import JawazatApplication
     from jawazat_events.services.event_rows import EventRows
     from jawazat_events.services.ingest import Ingestor
@@ -118,9 +119,11 @@ def install_stage_timers(timer: StageTimer) -> None:
         (JawazatApplication, "load_many", "app.load_many"),
         (PostgresEventStoreRecorder, "select_events_after", "store.select_events_after [DB]"),
         (Mapper, "to_domain_event", "mapper.to_domain_event (decode)"),
-        (jawazat_events.services.feed_codec, "check_times", "plausible times (domain.plausible)"),
+        (PlausibleWindow, "business_time", "plausible times (domain.plausible)"),
+        (PlausibleWindow, "document_date", "plausible times (domain.plausible)"),
         (Ingestor, "_apply", "build: domain rules, event, mutate"),
         (EventRows, "event", "event object from decided fields"),
+        (EventRows, "apply", "event applied (its @event body; else the library's mutate)"),
         (CanMutateAggregate, "mutate", "event.mutate (library: apply to aggregate)"),
         (CanInitAggregate, "mutate", "event.mutate (library: new aggregate)"),
         (EventRows, "stored", "encode: stored event (msgspec; cipher when set)"),

@@ -23,7 +23,6 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor
 from psycopg import Cursor
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from jawazat_events import locks
@@ -125,13 +124,15 @@ class DatabaseUrl:
         )
 
 
-def _notification_ids_by_key(
-    stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
-) -> dict[tuple[UUID, int], int]:
-    return {
-        (chain.as_uuid(s.originator_id), s.originator_version): n
+def _notification_ids_of(
+    keys: Sequence[EventKey], stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
+) -> list[int]:
+    """The notification id each key's event was stored under (keys by the UUID's integer: C hashing)."""
+    by_key = {
+        (chain.as_uuid(s.originator_id).int, s.originator_version): n
         for s, n in zip(stored_events, notification_ids, strict=True)
     }
+    return [by_key[(chain.as_uuid(k[1]).int, k[2])] for k in keys]
 
 
 class PostgresEventStoreRecorder(PostgresRecorderHooks):
@@ -193,33 +194,34 @@ class PostgresEventStoreRecorder(PostgresRecorderHooks):
 
     def after_insert(
         self,
-        curs: Cursor[DictRow],
+        curs: Cursor[Any],
         stored_events: Sequence[StoredEvent],
-        rows: list[DictRow],
+        rows: list[tuple[Any, ...]],
         saved: Mapping[str, Any],
     ) -> Sequence[int]:
-        """Source event ids and chain links, in the events' transaction; returns the notification ids."""
-        notification_ids = [row["notification_id"] for row in rows]
+        """Source event ids and chain links, in the events' transaction; returns the notification ids.
+
+        `rows` are the INSERT's RETURNING tuples: (notification_id, chain_previous_id, chain_previous_link).
+        """
+        notification_ids = [row[0] for row in rows]
         if len(notification_ids) != len(stored_events):
             raise ProgrammingError(f"{len(notification_ids)} ids returned for {len(stored_events)} events")
         keys: Sequence[EventKey] = saved.get("event_ids") or ()
         if keys and notification_ids:
-            by_key = _notification_ids_by_key(stored_events, notification_ids)
             curs.execute(
                 SQL(
                     "INSERT INTO {} (event_id, notification_id) "
                     "SELECT * FROM unnest(%b::text[], %b::bigint[])"
                 ).format(self.event_ids_table),
-                ([k[0] for k in keys], [by_key[(k[1], k[2])] for k in keys]),
+                ([k[0] for k in keys], _notification_ids_of(keys, stored_events, notification_ids)),
             )
         if rows:
-            last = rows[0]
-            previous_link = last["chain_previous_link"]
+            _, previous_id, previous_link = rows[0]
             self._extend_chain(
                 curs,
                 stored_events,
                 notification_ids,
-                last["chain_previous_id"],
+                previous_id,
                 bytes(previous_link) if previous_link is not None else chain.GENESIS,
             )
         return notification_ids
@@ -347,10 +349,9 @@ class SQLiteEventStoreRecorder(SQLiteRecorderHooks):
         """Source event ids and chain links, in the events' transaction."""
         keys: Sequence[EventKey] = saved.get("event_ids") or ()
         if keys:
-            by_key = _notification_ids_by_key(stored_events, ids)
             c.executemany(
                 f"INSERT INTO {EVENT_IDS_TABLE} (event_id, notification_id) VALUES (?, ?)",
-                [(k[0], by_key[(k[1], k[2])]) for k in keys],
+                list(zip((k[0] for k in keys), _notification_ids_of(keys, stored_events, ids), strict=True)),
             )
         self._extend_chain(c, stored_events, ids)
 

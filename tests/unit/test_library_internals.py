@@ -67,3 +67,58 @@ def test_our_recorders_replace_exactly_those_steps() -> None:
     for name in ("_insert_stored_events", "_fetch_ids_after_insert_events"):
         assert getattr(PostgresEventStoreRecorder, name) is not getattr(PostgresApplicationRecorder, name)
     assert SQLiteEventStoreRecorder._insert_events is not SQLiteApplicationRecorder._insert_events
+
+
+def test_an_event_applied_through_its_decorated_body_changes_the_aggregate_as_mutate_does() -> None:
+    import copy
+    from datetime import UTC, date, datetime
+
+    from eventsourcing.domain import Aggregate
+
+    from jawazat_events.domain.person import Person
+    from jawazat_events.library_internals import decorated_body
+    from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_rows import EventRows
+
+    rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
+    when = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+    def registered() -> Aggregate:
+        return Person.register(
+            id_number="1000000008",
+            event_id="e-1",
+            occurred_at=when,
+            sponsor="7000000001",
+            name_ar="سالم",
+            name_en="Salem",
+            nationality="SAU",
+            passport_number="A1234567",
+            passport_issue_date=date(2020, 1, 1),
+            passport_expiry_date=date(2030, 1, 1),
+        )
+
+    by_library = registered()
+    by_library.collect_events()
+    by_body = copy.deepcopy(by_library)
+    assert isinstance(by_library, Person) and isinstance(by_body, Person)
+    fields = by_library.decide_visa(
+        event_id="e-2",
+        occurred_at=when,
+        visa_number="V1",
+        visa_type="work",
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2027, 1, 1),
+    )
+    made = rows.event(
+        Person.VisaIssued,
+        originator_id=by_library.id,
+        originator_version=by_library.version + 1,
+        fields=fields,
+    )
+    assert decorated_body(type(made)) is not None
+    made.mutate(by_library)
+    rows.apply(made, by_body, fields)
+
+    assert vars(by_body) == vars(by_library)
+    assert by_body.version == 2 and by_body.modified_on == made.timestamp
+    assert by_body.visas["V1"].visa_type == "work"

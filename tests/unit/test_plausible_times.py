@@ -14,6 +14,7 @@ from jawazat_events.domain.plausible import (
     LATEST_QUERY_TIME,
     MAX_DOCUMENT_YEARS_AHEAD,
     MAX_TIME_AHEAD,
+    PlausibleWindow,
     check_business_day,
     check_business_time,
     check_document_date,
@@ -113,3 +114,29 @@ def test_the_feed_checks_every_time_and_date_field_of_every_event_type() -> None
         checked = set(feed._time_fields(kind))
         typed = {n for n, f in kind.model_fields.items() if "date" in repr(f.annotation).lower()}
         assert "occurred_at" in checked and typed == checked, (kind.__name__, checked, typed)
+
+
+def _outcome(check: object) -> object:
+    try:
+        return check()  # type: ignore[operator]
+    except InvalidValue as error:
+        return f"refused: {error}"
+
+
+@given(
+    st.datetimes(timezones=st.sampled_from([UTC, PLUS_14, MINUS_14, timezone(timedelta(hours=3))])),
+    st.dates(),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+)
+def test_a_window_for_one_clock_reading_accepts_and_refuses_as_the_checks_do(
+    moment: datetime, day: date, now: datetime
+) -> None:
+    window = PlausibleWindow(now=now, today=now.date())
+    for case_moment in (moment, *(m for _, m, _ in BUSINESS_TIMES)):
+        assert _outcome(lambda m=case_moment: window.business_time(m, "valid_from")) == _outcome(
+            lambda m=case_moment: check_business_time(m, now=now, field="valid_from")
+        )
+    for case_day in (day, *(d for _, d, _ in DOCUMENT_DATES)):
+        assert _outcome(lambda d=case_day: window.document_date(d, "expiry_date")) == _outcome(
+            lambda d=case_day: check_document_date(d, today=now.date(), field="expiry_date")
+        )

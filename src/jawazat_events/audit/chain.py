@@ -16,6 +16,7 @@ This module's top half is pure (the recorder imports it); the bottom half walks 
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,15 +46,29 @@ def link_of(
     state: bytes,
 ) -> bytes:
     """The link of one stored event, given the link before it."""
-    topic_bytes = topic.encode("utf-8")
-    digest = hashlib.sha256(previous)
-    digest.update(notification_id.to_bytes(8, "big", signed=True))
-    digest.update(originator_id.bytes)
-    digest.update(originator_version.to_bytes(8, "big", signed=True))
-    digest.update(len(topic_bytes).to_bytes(4, "big"))
-    digest.update(topic_bytes)
-    digest.update(hashlib.sha256(state).digest())
-    return digest.digest()
+    framed = _framed_topics.get(topic)
+    if framed is None:
+        topic_bytes = topic.encode("utf-8")
+        framed = len(topic_bytes).to_bytes(4, "big") + topic_bytes
+        if len(_framed_topics) < 1024:  # a store has a few dozen topics
+            _framed_topics[topic] = framed
+    return hashlib.sha256(
+        b"".join(
+            (
+                previous,
+                _int64(notification_id),
+                originator_id.int.to_bytes(16, "big"),
+                _int64(originator_version),
+                framed,
+                hashlib.sha256(state).digest(),
+            )
+        )
+    ).digest()
+
+
+# Fixed-width big-endian signed integers; each topic length-prefixed, kept once encoded.
+_int64 = struct.Struct(">q").pack
+_framed_topics: dict[str, bytes] = {}
 
 
 def extend(

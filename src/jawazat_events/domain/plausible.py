@@ -73,6 +73,29 @@ def check_document_date(value: date, *, today: date, field: str) -> date:
     return value
 
 
+class PlausibleWindow:
+    """`check_business_time` and `check_document_date` for one clock reading, their bounds worked out
+    once: the same windows, the same refusals (a bulk run checks thousands of values against one `now`)."""
+
+    def __init__(self, *, now: datetime, today: date) -> None:
+        self.now = now
+        self.today = today
+        self.latest_time = now.astimezone(UTC) + MAX_TIME_AHEAD
+        self.latest_date = latest_document_date(today)
+
+    def business_time(self, value: datetime, field: str = "occurred_at") -> datetime:
+        """`check_business_time(value, now=self.now, field=field)`."""
+        if EARLIEST_TIME <= _utc(value, field) <= self.latest_time:
+            return value
+        return check_business_time(value, now=self.now, field=field)  # refused, with its sentence
+
+    def document_date(self, value: date, field: str) -> date:
+        """`check_document_date(value, today=self.today, field=field)`."""
+        if EARLIEST_DATE <= value <= self.latest_date:
+            return value
+        return check_document_date(value, today=self.today, field=field)  # refused, with its sentence
+
+
 def check_query_time(value: datetime, *, field: str | None = None) -> datetime:
     """A time given to a query, between `EARLIEST_TIME` and `LATEST_QUERY_TIME`, else `InvalidValue`
     (whose sentence starts with `field` when given; the API names the parameter itself)."""

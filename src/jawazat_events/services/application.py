@@ -110,16 +110,16 @@ class JawazatApplication(Application[UUID]):
     def load_many(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
         """Current state of many aggregates in one query; absent ids are left out."""
         wanted = list(dict.fromkeys(ids))
-        cached = {key: self.cache.get(key) for key in wanted}
-        versions = {key: (agg.version if agg else 0) for key, agg in cached.items()}
+        cached = [self.cache.get(key) for key in wanted]
+        versions = dict(zip(wanted, [agg.version if agg else 0 for agg in cached], strict=True))
         newer = self.store.select_events_after(versions)
         loaded: dict[UUID, Aggregate] = {}
-        for key in wanted:
+        for key, aggregate in zip(wanted, cached, strict=True):
             # Cached objects are changed in place; `save_keyed` evicts them when a save fails.
-            aggregate = cached[key]
-            for stored in newer.get(key, ()):
-                event = cast(CanMutateAggregate[UUID], self.mapper.to_domain_event(stored))
-                aggregate = cast("Aggregate | None", event.mutate(aggregate))
+            if newer:  # (mostly empty: the cache is current)
+                for stored in newer.get(key, ()):
+                    event = cast(CanMutateAggregate[UUID], self.mapper.to_domain_event(stored))
+                    aggregate = cast("Aggregate | None", event.mutate(aggregate))
             if aggregate is not None:
                 loaded[key] = aggregate
         return loaded

@@ -4,8 +4,10 @@ An aggregate command (`person.cross_border(...)`) goes through the library's `@e
 binding, signature filtering, then `Mapper.to_stored_event` with the `json` module: about half of
 ingest's CPU. The bulk path instead takes the fields the domain decided (`Person.decide_crossing(...)`),
 makes the event object exactly as the library does when it reads one back from the store (the class its
-topic resolves to, its `__dict__` in the dataclass's field order), applies it with the library's own
-`mutate` (the replay path: so live state equals replayed state), and encodes it once with msgspec into
+topic resolves to, its `__dict__` in the dataclass's field order), applies it as the library's `mutate`
+does on replay (for an `@event` method's event: that method's body called with the decided fields, which
+are exactly the arguments `mutate` would pick from the event; otherwise `mutate` itself), so live state
+equals replayed state, and encodes it once with msgspec into
 the very bytes the library's `JSONTranscoder` writes (compact separators, no ASCII escaping, the same
 `{"_type_", "_data_"}` transcodings, the same key order), then compresses and encrypts with the
 application's mapper. A state holding anything the fast encoder does not vouch for (floats, str
@@ -18,14 +20,18 @@ existing stores read back unchanged and the hash chain links the same rows.
 from __future__ import annotations
 
 import dataclasses
-from itertools import compress
+import inspect
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import CanMutateAggregate
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic, resolve_topic
+
+from jawazat_events.library_internals import decorated_body
+from jawazat_events.services.application import DateAsISO
 
 
 class _NotPlain(Exception):
@@ -33,6 +39,28 @@ class _NotPlain(Exception):
 
 
 _PLAIN = (str, int, bool, type(None))
+# Dates whose text is kept (a bulk run meets the same document dates again and again).
+_DATE_TEXTS = 4096
+
+
+_UNKNOWN = object()
+_HEAD = ("originator_id", "originator_version", "timestamp")
+_new = object.__new__
+
+
+def _parameters(body: Any) -> frozenset[str]:
+    """The names the library's `filter_kwargs_for_method_params` keeps for this body (self excluded)."""
+    return frozenset(inspect.signature(body).parameters) - {"self"}
+
+
+def _state(event: object, class_version: int) -> dict[str, Any]:
+    """The state `Mapper.to_stored_event` encodes: the event's attributes but its originator id and
+    version, and its class version when above 1."""
+    state = dict(vars(event))
+    del state["originator_id"], state["originator_version"]
+    if class_version > 1:
+        state["class_version"] = class_version
+    return state
 
 
 class EventRows:
@@ -54,8 +82,16 @@ class EventRows:
             for kind, t in (self._types or {}).items()
             if not issubclass(kind, natives)
         }
-        self._flat_kinds = frozenset({str, int, bool, type(None), *self._leaves})
+        # The types whose transcoding writes `isoformat()` (the library's datetimes, our dates).
+        self._iso: dict[type, str] = {
+            kind: t.name
+            for kind, t in (self._types or {}).items()
+            if kind in (datetime, date) and type(t) in (DatetimeAsISO, DateAsISO)
+        }
+        self._date_texts: dict[date, str] = {}
         self._shapes: dict[type, tuple[type, str, tuple[str, ...]]] = {}
+        self._plans: dict[type, tuple[str, int]] = {}
+        self._bodies: dict[type, Any] = {}
 
     def _shape(self, event_class: type) -> tuple[type, str, tuple[str, ...]]:
         shape = self._shapes.get(event_class)
@@ -77,6 +113,17 @@ class EventRows:
     ) -> CanMutateAggregate[UUID]:
         """The event the library would have made for these decided fields (timestamp now)."""
         resolved, _, names = self._shape(event_class)
+        if originator_topic is None and names[3:] == tuple(fields) and names[:3] == _HEAD:
+            # The decided fields already in the class's field order: the state in one go.
+            state = {
+                "originator_id": originator_id,
+                "originator_version": originator_version,
+                "timestamp": cast(type[CanMutateAggregate[UUID]], resolved).create_timestamp(),
+                **fields,
+            }
+            made: CanMutateAggregate[UUID] = _new(resolved)
+            object.__setattr__(made, "__dict__", state)
+            return made
         values = dict(fields)
         values["originator_id"] = originator_id
         values["originator_version"] = originator_version
@@ -88,25 +135,53 @@ class EventRows:
         object.__setattr__(event, "__dict__", state)
         return event
 
+    def apply(self, event: CanMutateAggregate[UUID], aggregate: Any, fields: dict[str, Any]) -> None:
+        """`event.mutate(aggregate)` for an event made by `event(…, fields=fields)`: the `@event` method's
+        body called with the decided fields (exactly its arguments), as the library's `mutate` calls it."""
+        cls = type(event)
+        body = self._bodies.get(cls, _UNKNOWN)
+        if body is _UNKNOWN:
+            found = decorated_body(cls)
+            names = _parameters(found) if found is not None else None
+            body = self._bodies[cls] = (found, names) if found is not None else None
+        state = vars(event)
+        if (
+            body is None
+            or body[1] != fields.keys()
+            or state["originator_id"] != aggregate.id
+            or state["originator_version"] != aggregate.version + 1
+        ):
+            event.mutate(aggregate)  # the library's own path (and its errors)
+            return
+        body[0](aggregate, **fields)
+        aggregate.version = state["originator_version"]
+        aggregate.modified_on = state["timestamp"]
+
     def stored(self, event: object) -> StoredEvent:
         """`Mapper.to_stored_event`, with one fast encoding of the state."""
-        state = dict(vars(event))
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        class_version = getattr(type(event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        data = self.encode(state)
+        cls = type(event)
+        plan = self._plans.get(cls)
+        if plan is None:
+            plan = self._plans[cls] = (self._topic(cls), getattr(cls, "class_version", 1))
+        topic, class_version = plan
+        state = _state(event, class_version)
+        if self._types is not None and self._made_plain(state):
+            data = self._encode(state)
+        else:
+            data = self.encode(_state(event, class_version))
         if self.mapper.compressor:
             data = self.mapper.compressor.compress(data)
         if self.mapper.cipher:
             data = self.mapper.cipher.encrypt(data)
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=self._topic(type(event)),
+        # `StoredEvent(…)` without the frozen dataclass's four `object.__setattr__` calls: the same object.
+        row: StoredEvent = _new(StoredEvent)
+        vars(row).update(
+            originator_id=vars(event)["originator_id"],
+            originator_version=vars(event)["originator_version"],
+            topic=topic,
             state=data,
         )
+        return row
 
     def _topic(self, cls: type) -> str:
         shape = self._shapes.get(cls)
@@ -115,28 +190,40 @@ class EventRows:
     def encode(self, state: dict[str, Any]) -> bytes:
         """The transcoder's bytes for this state (`JSONTranscoder.encode`'s exact output)."""
         if self._types is not None:
+            plain = dict(state)
+            if self._made_plain(plain):
+                return self._encode(plain)
             try:
-                return self._encode(self._flat(state) or self._plain_dict(state))
+                return self._encode(self._plain_dict(state))
             except _NotPlain:
                 pass
         return self.mapper.transcoder.encode(state)
 
-    def _flat(self, state: dict[str, Any]) -> dict[str, Any] | None:
-        """A flat state (text, None, numbers without floats, times and dates) made plain with C-level
-        iteration only; None for anything else (the general walk then does it)."""
-        kinds = list(map(type, state.values()))
-        if not self._flat_kinds.issuperset(kinds) or not all(map(str.__instancecheck__, state)):
-            return None
-        plain = dict(state)
-        leaves = self._leaves
-        for key in compress(state, map(leaves.__contains__, kinds)):
-            value = plain[key]
-            name, encode = leaves[type(value)]
-            data = encode(value)
-            if type(data) is not str:
-                return None
-            plain[key] = {"_type_": name, "_data_": data}
-        return plain
+    def _made_plain(self, state: dict[str, Any]) -> bool:
+        """Make a flat state (text, None, times and dates written by `isoformat`) plain in place; False
+        (the state then partly replaced) for anything else, which the general walk then does."""
+        iso = self._iso
+        dates = self._date_texts
+        for key, value in state.items():
+            kind = type(value)
+            if kind is str or value is None:
+                continue
+            name = iso.get(kind)
+            if name is None:
+                if kind is int or kind is bool:
+                    continue
+                return False
+            if kind is date:
+                # A date's text depends on its value alone: documents' dates recur across events.
+                text = dates.get(value)
+                if text is None:
+                    if len(dates) >= _DATE_TEXTS:
+                        dates.clear()
+                    text = dates[value] = value.isoformat()
+            else:
+                text = value.isoformat()
+            state[key] = {"_type_": name, "_data_": text}
+        return all(map(str.__instancecheck__, state))
 
     def _plain_dict(self, value: dict[Any, Any]) -> dict[str, Any]:
         plain: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from msgspec import UNSET, UnsetType
 
 from jawazat_events.domain.identifiers import parse_email, parse_id_number, parse_mobile, parse_unified_number
 from jawazat_events.domain.person import CLEARABLE_DETAILS, DETAIL_FIELDS, PersonDetails
-from jawazat_events.domain.plausible import check_business_time, check_document_date
+from jawazat_events.domain.plausible import PlausibleWindow, check_business_time, check_document_date
 from jawazat_events.domain.reference import (
     ISO_ALPHA3,
     MARITAL_STATUSES,
@@ -167,6 +167,10 @@ def _time(value: object, _: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+# Checks that return the very value they were given (or raise): nothing to write back.
+_UNCHANGING: set[Callable[[Any, str], Any]] = set()
+
+
 def _event_id(value: str, _: str) -> str:
     # The reference strips surrounding white space (by a slightly different definition): such ids, and
     # reserved prefixes, are left to it.
@@ -179,6 +183,9 @@ def _event_id(value: str, _: str) -> str:
     ):
         raise _NotVouched
     return value
+
+
+_UNCHANGING.add(_event_id)
 
 
 def _id_number(value: str, field: str) -> str:
@@ -205,6 +212,7 @@ def _one_of(allowed: Iterable[str]) -> Callable[[str, str], str]:
             raise _NotVouched
         return value
 
+    _UNCHANGING.add(check)
     return check
 
 
@@ -253,13 +261,32 @@ _CHECKS: dict[type[_Line], tuple[tuple[str, Check], ...]] = {
 }
 
 
+# Per type: (field, check, whether an absent value (None or UNSET) skips it, whether the check may return
+# another value than it was given (else nothing is written back)).
+_PLANS: dict[type[_Line], tuple[tuple[str, Check, bool, bool], ...]] = {
+    cls: tuple(
+        (
+            name,
+            check,
+            name in DETAIL_FIELDS,
+            check not in _UNCHANGING,
+        )
+        for name, check in checks
+    )
+    for cls, checks in _CHECKS.items()
+}
+
+
 def _checked(line: _Line) -> _Line:
-    for name, check in _CHECKS[type(line)]:
+    for name, check, optional, replaces in _PLANS[type(line)]:
         value = getattr(line, name)
-        if name in DETAIL_FIELDS and (value is None or value is UNSET):
+        if optional and (value is None or value is UNSET):
             continue  # an optional detail not given (or cleared)
-        setattr(line, name, check(value, name))
-    if isinstance(line, PersonDetailsChangedLine):
+        if replaces:
+            setattr(line, name, check(value, name))
+        else:
+            check(value, name)
+    if type(line) is PersonDetailsChangedLine:
         given = [name for name in DETAIL_FIELDS if getattr(line, name) is not UNSET]
         if not given or any(getattr(line, n) is None and n not in CLEARABLE_DETAILS for n in given):
             raise _NotVouched
@@ -345,3 +372,20 @@ def check_times(event: LeanEvent, *, now: datetime, today: date) -> None:
             check_business_time(value, now=now, field=name)
         elif isinstance(value, date):
             check_document_date(value, today=today, field=name)
+
+
+def times_check(*, now: datetime, today: date) -> Callable[[LeanEvent], None]:
+    """`check_times(event, now=now, today=today)` for many events, the windows worked out once."""
+    window = PlausibleWindow(now=now, today=today)
+    business_time, document_date = window.business_time, window.document_date
+    time_fields = _TIME_FIELDS
+
+    def check(event: LeanEvent) -> None:
+        for name in time_fields[type(event)]:
+            value = getattr(event, name)
+            if isinstance(value, datetime):
+                business_time(value, name)
+            elif isinstance(value, date):
+                document_date(value, name)
+
+    return check

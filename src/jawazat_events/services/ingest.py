@@ -98,6 +98,14 @@ class IngestReport:
         return self.accepted + self.duplicate + self.rejected
 
 
+def _result(line: int, status: LineStatus, event_id: str | None, reason: str | None = None) -> LineResult:
+    """`LineResult(line, status, event_id, reason)` without the frozen dataclass's per-field
+    `object.__setattr__` calls (a result per line): the same object."""
+    result: LineResult = object.__new__(LineResult)
+    vars(result).update(line=line, status=status, event_id=event_id, reason=reason)
+    return result
+
+
 Parsed = tuple[int, "feed.FeedEvent | str"]  # (line number, event or the reason it was rejected)
 
 
@@ -317,9 +325,15 @@ class Ingestor:
 
     def _load(self, ids: Iterable[UUID], pending: dict[UUID, Aggregate]) -> dict[UUID, Aggregate]:
         """Aggregates as the batches before this one leave them: those in flight, else the store's."""
-        wanted = list(dict.fromkeys(ids))
-        found = {key: pending[key] for key in wanted if key in pending}
-        found.update(self.app.load_many(key for key in wanted if key not in pending))
+        found: dict[UUID, Aggregate] = {}
+        others: list[UUID] = []
+        for key in dict.fromkeys(ids):
+            aggregate = pending.get(key)
+            if aggregate is None:
+                others.append(key)
+            else:
+                found[key] = aggregate
+        found.update(self.app.load_many(others))
         return found
 
     def _prepare(self, batch: list[tuple[int, LeanEvent | str]], before: list[_Prepared]) -> _Prepared:
@@ -341,6 +355,7 @@ class Ingestor:
             events = [e for e in events if e.event_id not in stored]
         subscriptions = self._load_subscriptions_for_transfers(events, loaded, pending)
         today, now = self.today(), self.now()
+        check_times = feed_codec.times_check(now=now, today=today)
 
         results: list[tuple[LineResult, str | None]] = []
         keys: list[EventKey] = []
@@ -349,27 +364,30 @@ class Ingestor:
         seen: set[str] = set()
         for line, event in batch:
             if isinstance(event, str):
-                results.append((LineResult(line, LineStatus.REJECTED, None, event), None))
+                results.append((_result(line, LineStatus.REJECTED, None, event), None))
                 continue
             if event.event_id in stored or event.event_id in seen:
-                results.append((LineResult(line, LineStatus.DUPLICATE, event.event_id), event.type))
+                results.append((_result(line, LineStatus.DUPLICATE, event.event_id), event.type))
                 continue
             try:
                 # Times outside their plausible window are refused before any rule compares them.
-                feed_codec.check_times(event, now=now, today=today)
+                check_times(event)
                 changed = self._apply(event, people=loaded, subscriptions=subscriptions, today=today)
             except DomainError as error:
-                results.append(
-                    (LineResult(line, LineStatus.REJECTED, event.event_id, str(error)), event.type)
-                )
+                results.append((_result(line, LineStatus.REJECTED, event.event_id, str(error)), event.type))
                 continue
             seen.add(event.event_id)
             person = changed[0][0]
             keys.append((event.event_id, person.id, person.version))
             for aggregate, made in changed:
-                touched.setdefault(aggregate.id, aggregate)
-                made_by.setdefault(aggregate.id, []).extend(made)
-            results.append((LineResult(line, LineStatus.ACCEPTED, event.event_id), event.type))
+                key = aggregate.id
+                events_of = made_by.get(key)
+                if events_of is None:  # `touched` and `made_by` gain their keys together
+                    touched[key] = aggregate
+                    made_by[key] = list(made)
+                else:
+                    events_of.extend(made)
+            results.append((_result(line, LineStatus.ACCEPTED, event.event_id), event.type))
         # Each aggregate's events together, aggregates in the order first touched (as `save` orders them).
         rows = [self.rows.stored(made) for events_of in made_by.values() for made in events_of]
         return _Prepared(batch, results, rows, keys, touched, seen)
@@ -397,7 +415,7 @@ class Ingestor:
         made = self.rows.event(
             event_class, originator_id=person.id, originator_version=person.version + 1, fields=fields
         )
-        made.mutate(person)
+        self.rows.apply(made, person, fields)
         return made
 
     def _apply(
@@ -443,13 +461,17 @@ class Ingestor:
             raise NotRegistered(
                 f"id_number {event.id_number} is not registered: a person_registered event must come first"
             )
-        common: dict[str, Any] = {"event_id": event.event_id, "occurred_at": event.occurred_at}
+        # The shared keyword arguments spelled out: no dict of them per line.
+        event_id, occurred_at = event.event_id, event.occurred_at
         if isinstance(event, feed_codec.BorderCrossingLine):
-            fields = person.decide_crossing(**common, direction=event.direction, port=event.port)
+            fields = person.decide_crossing(
+                event_id=event_id, occurred_at=occurred_at, direction=event.direction, port=event.port
+            )
             return [(person, [self._record(person, Person.BorderCrossed, fields)])]
         if isinstance(event, feed_codec.PassportRenewedLine):
             fields = person.decide_renewal(
-                **common,
+                event_id=event_id,
+                occurred_at=occurred_at,
                 passport_number=event.passport_number,
                 issue_date=event.issue_date,
                 expiry_date=event.expiry_date,
@@ -458,7 +480,8 @@ class Ingestor:
             return [(person, [self._record(person, Person.PassportRenewed, fields)])]
         if isinstance(event, feed_codec.VisaIssuedLine):
             fields = person.decide_visa(
-                **common,
+                event_id=event_id,
+                occurred_at=occurred_at,
                 visa_number=event.visa_number,
                 visa_type=event.visa_type,
                 valid_from=event.valid_from,
@@ -467,15 +490,23 @@ class Ingestor:
             return [(person, [self._record(person, Person.VisaIssued, fields)])]
         if isinstance(event, feed_codec.VisaStatusChangedLine):
             fields = person.decide_visa_status(
-                **common, visa_number=event.visa_number, status=event.status, valid_until=event.valid_until
+                event_id=event_id,
+                occurred_at=occurred_at,
+                visa_number=event.visa_number,
+                status=event.status,
+                valid_until=event.valid_until,
             )
             return [(person, [self._record(person, Person.VisaStatusChanged, fields)])]
         if isinstance(event, feed_codec.PersonDetailsChangedLine):
-            fields = person.decide_details(**common, given=event.given, cleared=event.cleared)
+            fields = person.decide_details(
+                event_id=event_id, occurred_at=occurred_at, given=event.given, cleared=event.cleared
+            )
             return [(person, [self._record(person, Person.DetailsChanged, fields)])]
         if isinstance(event, feed_codec.SponsorshipTransferredLine):
             before = person.current_sponsor
-            fields = person.decide_transfer(**common, to_sponsor=event.to_sponsor)
+            fields = person.decide_transfer(
+                event_id=event_id, occurred_at=occurred_at, to_sponsor=event.to_sponsor
+            )
             changed: list[tuple[Aggregate, list[Any]]] = [
                 (person, [self._record(person, Person.SponsorshipTransferred, fields)])
             ]
