@@ -49,8 +49,8 @@ def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
 # signed-in page from test to test; several modules share a served app or a loaded store). The fault
 # suite (tests/faults/) is one unit, its scenarios one after another and never beside each other (they kill
 # processes, restart clusters and time throughput), and it goes first: its soak is the longest unit, so it
-# runs while the other worker works through the rest. Without xdist (`-p no:xdist`, or `-n 0`) the suite
-# runs in one process, fault suite first.
+# runs while the other worker works through the rest. With `-n 0` the suite runs in one process, fault
+# suite first.
 FAULTS = Path(__file__).parent / "faults"
 
 
