@@ -1,18 +1,16 @@
 """The fault suite: PostgreSQL restarts in a private cluster, channels down and slow, an outbox
 that cannot be written, and a soak with workers killed at random. Each scenario checks the store and the
 alerts against the reference model and records its figures (`tests/support/figures.py`), printed in a
-summary section at the end of the run."""
+summary section at the end of the run (`tests/conftest.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cluster import PrivateCluster, private_cluster
-from tests.support.figures import FIGURES, line
 from tests.support.fleet import Fleet
 
 
@@ -31,10 +29,3 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         yield made
     finally:
         made.kill_all()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        terminalreporter.section("jawazat fault suite figures")
-        for scenario, figures in FIGURES:
-            terminalreporter.write_line(line(scenario, figures))

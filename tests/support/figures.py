@@ -1,5 +1,6 @@
 """The fault suite's figures: each scenario records what it measured; they are printed as it runs (`-s`)
-and again together at the end of the test run (the fault suite's `conftest.py` adds a summary section)."""
+and again together at the end of the test run (`tests/conftest.py`
+adds a summary section, gathering them from every xdist worker)."""
 
 from __future__ import annotations
 
