@@ -172,34 +172,24 @@ _ATTEMPTED = columns(
 
 
 def _write_attempts(sql: Sql, rows: Sequence[tuple[str, _Row]]) -> None:
-    # Guarded by the attempt count, so that a row another applier moved on meanwhile keeps its write.
-    if not rows:
-        return
-    values = [
-        (
-            alert_id,
-            row.status,
-            json.dumps(row.history(), ensure_ascii=False),
-            row.attempt_count,
-            row.next_attempt_at,
-            row.provider_id,
-            row.updated_at,
-        )
-        for alert_id, row in rows
-    ]
-    settings = ", ".join(f"{c.name} = u.{c.name}" for c in _ATTEMPTED)
-    if sql.postgres:
-        names = ", ".join(c.name for c in (*_KEY, *_ATTEMPTED))
-        arrays = ", ".join(f"%b::{c.pg_type}[]" for c in (*_KEY, *_ATTEMPTED))
-        sql.execute(
-            f"UPDATE {ALERTS} AS t SET {settings}, claimed_by = NULL, claimed_until = NULL "
-            f"FROM unnest({arrays}) AS u({names}) "
-            "WHERE t.alert_id = u.alert_id AND t.attempt_count < u.attempt_count",
-            [list(column) for column in zip(*values, strict=True)],
-        )
-        return
-    sql.executemany(
-        f"UPDATE {ALERTS} SET {', '.join(f'{c.name} = ?' for c in _ATTEMPTED)}, claimed_by = NULL, "
-        "claimed_until = NULL WHERE alert_id = ? AND attempt_count < ?",
-        [(*value[1:], value[0], value[3]) for value in values],
+    # Guarded by the attempt count, so that a row another applier moved on meanwhile keeps its write; an
+    # attempt ends the claim.
+    sql.update_rows(
+        ALERTS,
+        keys=_KEY,
+        values=_ATTEMPTED,
+        rows=[
+            (
+                alert_id,
+                row.status,
+                json.dumps(row.history(), ensure_ascii=False),
+                row.attempt_count,
+                row.next_attempt_at,
+                row.provider_id,
+                row.updated_at,
+            )
+            for alert_id, row in rows
+        ],
+        below="attempt_count",
+        also="claimed_by = NULL, claimed_until = NULL",
     )

@@ -152,29 +152,42 @@ class Sql:
         values: Sequence[Column],
         rows: Sequence[Sequence[Any]],
         where_null: str = "",
+        below: str = "",
+        also: str = "",
     ) -> None:
         """Update rows set-wise, each row being (keys…, values…): ONE `UPDATE … FROM unnest(column arrays)`
-        on PostgreSQL, an `executemany` on SQLite; `where_null` names a column the rows updated must have
-        NULL (e.g. the current version's `to_position`)."""
+        on PostgreSQL, an `executemany` on SQLite. `where_null` names a column the rows updated must have
+        NULL (e.g. the current version's `to_position`); `below` names one of `values` whose stored value
+        must be below the new one (a row another writer moved on keeps its write); `also` is a constant
+        `SET` clause added to each update (e.g. `claimed_by = NULL`)."""
         if not rows:
             return
+        extra = f", {also}" if also else ""
         if self.postgres:
             arrays = ", ".join(f"%b::{column.pg_type}[]" for column in (*keys, *values))
             names = ", ".join(column.name for column in (*keys, *values))
-            matches = [f"t.{c.name} = u.{c.name}" for c in keys] + (
-                [f"t.{where_null} IS NULL"] if where_null else []
+            matches = (
+                [f"t.{c.name} = u.{c.name}" for c in keys]
+                + ([f"t.{where_null} IS NULL"] if where_null else [])
+                + ([f"t.{below} < u.{below}"] if below else [])
             )
             self.execute(
-                f"UPDATE {table} AS t SET {', '.join(f'{c.name} = u.{c.name}' for c in values)} "
+                f"UPDATE {table} AS t SET {', '.join(f'{c.name} = u.{c.name}' for c in values)}{extra} "
                 f"FROM unnest({arrays}) AS u({names}) WHERE {' AND '.join(matches)}",
                 [list(column) for column in zip(*rows, strict=True)],
             )
             return
-        matches = [f"{c.name} = ?" for c in keys] + ([f"{where_null} IS NULL"] if where_null else [])
         width = len(keys)
+        matches = (
+            [f"{c.name} = ?" for c in keys]
+            + ([f"{where_null} IS NULL"] if where_null else [])
+            + ([f"{below} < ?"] if below else [])
+        )
+        guard = [width + [c.name for c in values].index(below)] if below else []
         self.executemany(
-            f"UPDATE {table} SET {', '.join(f'{c.name} = ?' for c in values)} WHERE {' AND '.join(matches)}",
-            [(*row[width:], *row[:width]) for row in rows],
+            f"UPDATE {table} SET {', '.join(f'{c.name} = ?' for c in values)}{extra} "
+            f"WHERE {' AND '.join(matches)}",
+            [(*row[width:], *row[:width], *(row[i] for i in guard)) for row in rows],
         )
 
 
@@ -269,7 +282,11 @@ class ReadModelDatabase:
         return self.tracking.max_tracking_id(tracking_name) or 0
 
     def positions(self, tracking_names: Collection[str]) -> dict[str, int]:
-        """The last position recorded under each of these tracking names (0 before any), in ONE read."""
+        """The last position recorded under each of these tracking names (0 before any), in ONE read (the
+        library's own statement for a single name)."""
+        if len(tracking_names) == 1:
+            [name] = tracking_names
+            return {name: self.position(name)}
         table = TRACKING_TABLE if self.postgres else SQLITE_TRACKING_TABLE
         with self.reading() as sql:
             found = {
@@ -354,10 +371,16 @@ class ReadModel:
         """The partition an event belongs to."""
         return 0
 
-    def positions(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
-        """Tracking position per partition (all partitions unless some are named)."""
+    def held_names(self, partitions: Iterable[int] | None = None) -> dict[int, str]:
+        """Tracking name per partition (all partitions unless some are named)."""
         held = range(self.partitions) if partitions is None else partitions
-        return {k: self.db.position(self.tracking_name(k)) for k in held}
+        return {k: self.tracking_name(k) for k in held}
+
+    def positions(self, partitions: Iterable[int] | None = None) -> dict[int, int]:
+        """Tracking position per partition (all partitions unless some are named), in one read."""
+        names = self.held_names(partitions)
+        found = self.db.positions(names.values())
+        return {k: found[name] for k, name in names.items()}
 
     def reads(self, topic: str) -> bool:
         """Whether events of this topic concern this read model."""

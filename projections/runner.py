@@ -88,11 +88,9 @@ class Follower:
     def _positions(self) -> list[dict[int, int]]:
         # The partitions named are those of the partitioned read models; a single unit is followed whole.
         # One read for every model's positions: a step under light traffic is mostly such round trips.
-        wanted: list[dict[int, str]] = []
-        for model in self.models:
-            split = model.partitions > 1 and self.partitions is not None
-            held = self.partitions if split and self.partitions is not None else range(model.partitions)
-            wanted.append({k: model.tracking_name(k) for k in held})
+        wanted = [
+            model.held_names(self.partitions if model.partitions > 1 else None) for model in self.models
+        ]
         found = self.models[0].db.positions([name for names in wanted for name in names.values()])
         return [{k: found[name] for k, name in names.items()} for names in wanted]
 

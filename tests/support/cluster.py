@@ -83,16 +83,11 @@ class PrivateCluster:
         """Stop the server (`fast`: sessions are terminated, as by a restart; `immediate`: as by a crash)."""
         self._pg_ctl("stop", "-m", mode)
 
-    def restart(self) -> None:
-        """Stop (fast) and start again: every session is cut, and the server is back within a second."""
-        self._pg_ctl("restart", "-m", "fast")
-        self.restarts += 1
-
-    def crash_and_start(self) -> None:
-        """Stop as by a crash (`immediate`: no shutdown checkpoint; the server recovers from its WAL on start,
-        losing commits whose WAL had not reached the disk) and start again."""
-        self._pg_ctl("stop", "-m", "immediate")
-        self._pg_ctl("start")
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start again: every session is cut, and the server is back within a second. `fast` is a
+        restart; `immediate` is as by a crash (no shutdown checkpoint: the server recovers from its WAL,
+        losing commits whose WAL had not reached the disk)."""
+        self._pg_ctl("restart", "-m", mode)
         self.restarts += 1
 
     def create_database(self) -> str:
