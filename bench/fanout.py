@@ -417,16 +417,12 @@ def profile(args: argparse.Namespace) -> list[str]:
         finally:
             store.container.close()
     stats = pstats.Stats(profiler)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    by_package: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        by_package[_package(filename)] += tottime
+    total, packages = own_time_by_package(stats, top=12)
     lines = [
         f"fanout cProfile: {result.describe()} under the profiler; own time by package "
-        f"({total:.2f} s profiled)"
+        f"({total:.2f} s profiled)",
+        *packages,
     ]
-    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:12]:
-        lines.append(f"  {package:<44} {seconds:7.2f} s {100 * seconds / total:5.1f}%")
     for order in ("cumulative", "tottime"):
         buffer = io.StringIO()
         pstats.Stats(profiler, stream=buffer).sort_stats(order).print_stats(args.profile_top)
@@ -435,6 +431,18 @@ def profile(args: argparse.Namespace) -> list[str]:
         lines.append(f"fanout cProfile: top {args.profile_top} by {order}")
         lines.extend("  " + text for text in table[start:] if text.strip())
     return lines
+
+
+def own_time_by_package(stats: pstats.Stats, *, top: int) -> tuple[float, list[str]]:
+    """The profiled total, and a line per package (the `top` largest) with its own time and share."""
+    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    by_package: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        by_package[_package(filename)] += tottime
+    ranked = sorted(by_package.items(), key=lambda item: -item[1])[:top]
+    return total, [
+        f"  {package:<44} {seconds:7.2f} s {100 * seconds / total:5.1f}%" for package, seconds in ranked
+    ]
 
 
 def _package(filename: str) -> str:

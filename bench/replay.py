@@ -253,9 +253,8 @@ def profile(args: argparse.Namespace) -> list[str]:
     """Where a rebuild's time goes: wall, client CPU by package (cProfile), PostgreSQL backend CPU."""
     import cProfile
     import pstats
-    from collections import defaultdict
 
-    from bench.fanout import _package
+    from bench.fanout import own_time_by_package
 
     with store(args) as url:
         profiler = cProfile.Profile()
@@ -265,18 +264,13 @@ def profile(args: argparse.Namespace) -> list[str]:
     stats = pstats.Stats(profiler)
     if args.profile_out:
         stats.dump_stats(args.profile_out)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    by_package: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        by_package[_package(filename)] += tottime
-    lines = [
+    total, packages = own_time_by_package(stats, top=14)
+    return [
         f"replay cProfile: {report.head:,} events in {wall:.1f} s under the profiler "
         f"({report.head / wall:,.0f}/s); client CPU profiled {total:.1f} s; "
-        f"PostgreSQL backend CPU {server:.1f} s; own time by package:"
+        f"PostgreSQL backend CPU {server:.1f} s; own time by package:",
+        *packages,
     ]
-    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:14]:
-        lines.append(f"  {package:<44} {seconds:7.2f} s {100 * seconds / total:5.1f}%")
-    return lines
 
 
 def verify_once(url: str) -> tuple[Any, float]:
