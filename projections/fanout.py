@@ -130,8 +130,9 @@ class AlertFanout(ReadModel):
                 run = []
                 deliveries.append(item.event)
                 continue
-            apply_delivery_events(sql, deliveries)
-            deliveries = []
+            if deliveries:
+                apply_delivery_events(sql, deliveries)
+                deliveries = []
             if isinstance(item.event, NOTICE_EVENTS):
                 created += self._match_run(sql, run) + notice_rows(sql, item)
                 run = []
