@@ -170,6 +170,8 @@ class Follower:
                 total.read += result.read
                 total.alerts += result.alerts
                 total.upto = result.upto or total.upto
+                if result.upto >= head:
+                    break  # every followed partition is at the head: no second read of the positions
         return total
 
     @contextmanager
