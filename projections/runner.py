@@ -44,6 +44,60 @@ class StepResult:
     upto: int = 0  # the position every followed partition has reached
 
 
+def topics_of(models: Sequence[ReadModel]) -> tuple[str, ...]:
+    """One filter for all: the union of the read models' topics, unless one reads every event (())."""
+    topics = [frozenset(model.topics) for model in models]
+    return tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
+
+
+class SharedReads:
+    """The new events of one worker pass, read and decoded once for all its read models.
+
+    Between NOTIFYs a worker's read models usually all stand at the previous head, so each of their
+    followers would read (and decode) the same few new events from the store. With one of these, the
+    first follower to start from a position reads the stretch with the pass's topics (the union of its
+    read models'), and each follower starting from the same position takes its own topics' share of it:
+    the same events, positions and `upto` a read of its own would give (a share of a full batch ends
+    where the batch ends: its next step reads on from there). Only a step's first batch comes from here;
+    batches read ahead while draining a backlog are the follower's own.
+    """
+
+    def __init__(self, app: JawazatApplication, *, topics: Sequence[str], batch_size: int) -> None:
+        self.app = app
+        self.topics = tuple(topics)
+        self.batch_size = batch_size
+        self._last: tuple[tuple[int, int], list[Positioned], int] | None = None
+        self.reads = 0  # stretches read from the store
+
+    def read(self, start: int, stop: int, topics: Sequence[str]) -> tuple[list[Positioned], int] | None:
+        """The events from `start` up to `stop` with one of `topics` (every topic when empty), and the
+        position covered; None if the pass's topics do not cover `topics` (the follower reads itself)."""
+        if self.topics and not (topics and set(topics) <= set(self.topics)):
+            return None
+        if self._last is None or self._last[0] != (start, stop):
+            self._last = ((start, stop), *_read_decoded(self.app, start, stop, self.topics, self.batch_size))
+            self.reads += 1
+        _, batch, upto = self._last
+        if set(topics) == set(self.topics):
+            return batch, upto
+        wanted = frozenset(topics)
+        return [item for item in batch if item.topic in wanted], upto
+
+
+def _read_decoded(
+    app: JawazatApplication, start: int, stop: int, topics: Sequence[str], batch_size: int
+) -> tuple[list[Positioned], int]:
+    """Up to `batch_size` events from `start` (up to `stop`, with one of `topics`), decoded, and the
+    position they cover up to."""
+    notifications: Sequence[Notification] = app.recorder.select_notifications(
+        start=start, limit=batch_size, stop=stop, topics=topics
+    )
+    # Fewer than a full batch means everything up to `stop` has been seen.
+    upto = notifications[-1].id if len(notifications) >= batch_size else stop
+    to_domain = app.mapper.to_domain_event
+    return [Positioned(to_domain(n), n.id, n.topic) for n in notifications], upto
+
+
 class Follower:
     """Follows the sequence for one or more read models (all their partitions, or the ones named).
 
@@ -63,6 +117,7 @@ class Follower:
         fence: Fence | None = None,
         read_ahead: bool | None = None,
         deferred: DeferredAdvances | None = None,
+        shared: SharedReads | None = None,
     ) -> None:
         if not models:
             raise ValueError("a follower needs at least one read model")
@@ -77,9 +132,8 @@ class Follower:
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[tuple[int, int], Future[tuple[list[Positioned], int]]] | None = None
         self.deferred = deferred  # a following worker's: positions of empty stretches committed later
-        topics = [frozenset(model.topics) for model in models]
-        # One filter for all: the union of their topics, unless one reads every event.
-        self.topics: tuple[str, ...] = tuple(sorted(frozenset().union(*topics))) if all(topics) else ()
+        self.shared = shared  # a worker pass's: the new events read once for all its read models
+        self.topics = topics_of(models)
 
     def positions(self) -> dict[int, int]:
         """Tracking position per followed partition of the (first) read model."""
@@ -105,13 +159,7 @@ class Follower:
 
     def _read(self, start: int, stop: int) -> tuple[list[Positioned], int]:
         """The decoded batch from `start` and the position it covers up to."""
-        notifications: Sequence[Notification] = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, stop=stop, topics=self.topics
-        )
-        # Fewer than a full batch means everything up to `stop` has been seen.
-        upto = notifications[-1].id if len(notifications) >= self.batch_size else stop
-        to_domain = self.app.mapper.to_domain_event
-        return [Positioned(to_domain(n), n.id, n.topic) for n in notifications], upto
+        return _read_decoded(self.app, start, stop, self.topics, self.batch_size)
 
     def _batch(self, start: int, stop: int) -> tuple[list[Positioned], int]:
         """The batch from `start`: the one read ahead if it starts there, else read now; and, while
@@ -119,6 +167,8 @@ class Follower:
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == (start, stop):
             batch, upto = ahead[1].result()
+        elif self.shared is not None and (share := self.shared.read(start, stop, self.topics)) is not None:
+            batch, upto = share
         else:
             batch, upto = self._read(start, stop)
         if self._reading and upto < stop:

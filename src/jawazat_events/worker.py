@@ -36,7 +36,7 @@ from jawazat_events.projections.base import ReadModel
 from jawazat_events.projections.claims import Claims
 from jawazat_events.projections.failures import ClaimLost
 from jawazat_events.projections.listener import Listener
-from jawazat_events.projections.runner import Follower
+from jawazat_events.projections.runner import Follower, SharedReads, topics_of
 from jawazat_events.projections.tables import ALERTS, ALERTS_CHANNEL
 from jawazat_events.services.delivery_loop import DeliveryLoop
 
@@ -98,6 +98,8 @@ class Worker:
         head = app.recorder.max_notification_id() or 0
         summary = WorkerSummary(head=head)
         size = self.container.settings.projection_batch_size
+        # The pass's new events are read and decoded once for all its read models.
+        shared = SharedReads(app, topics=topics_of(models), batch_size=size)
         for model in models:
             held = self.claims.held(model)
             if not held:
@@ -106,7 +108,9 @@ class Worker:
             read = [min(self.read_models.named(name).positions().values()) for name in model.reads_from]
             upto = min([head, *read])
             fence = self.claims.fence(model)
-            follower = Follower(app, model, batch_size=size, partitions=sorted(held), fence=fence)
+            follower = Follower(
+                app, model, batch_size=size, partitions=sorted(held), fence=fence, shared=shared
+            )
             try:
                 result = follower.drain(head=upto, stop_flag=self.stop)
             except ClaimLost as lost:
