@@ -65,12 +65,25 @@ class _Plan:
         return ids[1](originator_id)
 
 
-def _checked(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
-    """`parse` for text only, as the library's transcoding asserts (anything else: the library's error)."""
+def _text(transcoding: Any) -> Callable[[str], Any]:
+    """The transcoding's decoding of text: for the library's own time and id transcodings, what their
+    `decode` calls (their assertion that the data is text holds), without the extra call."""
+    if type(transcoding) is DatetimeAsISO:
+        return datetime.fromisoformat
+    if type(transcoding) is UUIDAsHex:
+        return UUID
+    return cast(Callable[[str], Any], transcoding.decode)
+
+
+def _any(transcoding: Any) -> Callable[[Any], Any]:
+    """The transcoding's decoding of any data (nested values): text checked as the library asserts it."""
+    parse = _text(transcoding)
+    if type(transcoding) not in (DatetimeAsISO, UUIDAsHex):
+        return parse
 
     def decode(data: Any) -> Any:
         if type(data) is not str:
-            raise _NotVouched
+            raise _NotVouched  # the library's assertion fails: its error, from the library
         return parse(data)
 
     return decode
@@ -83,20 +96,13 @@ class EventDecoder:
         self.mapper = mapper
         transcoder = mapper.transcoder
         # Only the library's JSON transcoder has a known byte format; any other decodes every event.
-        self._decoders: dict[str, Callable[[Any], Any]] | None = None
-        if type(transcoder) is JSONTranscoder:
-            self._decoders = {name: self._decoder(t) for name, t in transcoder.names.items()}
+        self._vouched = type(transcoder) is JSONTranscoder
+        names: dict[str, Any] = dict(transcoder.names) if self._vouched else {}  # type: ignore[attr-defined]
+        # Per transcoding name: its decoding of text data (an event's times, dates and ids), and of any data.
+        self._text: dict[str, Callable[[str], Any]] = {name: _text(t) for name, t in names.items()}
+        self._any: dict[str, Callable[[Any], Any]] = {name: _any(t) for name, t in names.items()}
         self._decode = msgspec.json.Decoder().decode
         self._plans: dict[str, _Plan | None] = {}
-
-    @staticmethod
-    def _decoder(transcoding: Any) -> Callable[[Any], Any]:
-        # The library's own time and id transcodings: what their `decode` calls, without the extra call.
-        if type(transcoding) is DatetimeAsISO:
-            return _checked(datetime.fromisoformat)
-        if type(transcoding) is UUIDAsHex:
-            return _checked(UUID)
-        return cast(Callable[[Any], Any], transcoding.decode)
 
     def _plan(self, topic: str) -> _Plan | None:
         plan = self._plans.get(topic, _UNKNOWN)
@@ -113,9 +119,12 @@ class EventDecoder:
 
     def to_domain_event(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
         """The library's domain event for this stored event (its class, `__dict__` and value types)."""
-        plan = self._plan(stored.topic)
-        if plan is None or self._decoders is None:
+        plan = self._plans.get(stored.topic, _UNKNOWN)
+        if plan is _UNKNOWN:
+            plan = self._plan(stored.topic)
+        if plan is None or not self._vouched:
             return self.mapper.to_domain_event(stored)
+        assert isinstance(plan, _Plan)
         mapper = self.mapper
         try:
             data = stored.state
@@ -139,16 +148,17 @@ class EventDecoder:
     def _transcode(self, state: dict[str, Any]) -> None:
         """Replace, in place, what the library's `object_hook` would replace under the top-level object:
         an event's values are mostly text, None, numbers, or a transcoded time or date."""
-        decoders = self._decoders
-        assert decoders is not None
+        text = self._text
         for key, value in state.items():
             kind = type(value)
             if kind is dict:
-                if len(value) == 2 and type(value.get("_type_")) is str and type(value.get("_data_")) is str:
-                    # The common transcoding: text data (times, dates, ids); the name must be known.
-                    state[key] = decoders[value["_type_"]](value["_data_"])
-                else:
-                    state[key] = self._value(value)
+                if len(value) == 2 and "_type_" in value and "_data_" in value:
+                    name, data = value["_type_"], value["_data_"]
+                    if type(name) is str and type(data) is str:
+                        # The common transcoding: text data (times, dates, ids); the name must be known.
+                        state[key] = text[name](data)
+                        continue
+                state[key] = self._value(value)
             elif kind is list:
                 state[key] = self._value(value)
         # The top-level object itself is the state (a transcoding there: left to the library).
@@ -168,7 +178,6 @@ class EventDecoder:
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             name = value["_type_"]
             if type(name) is not str:
-                raise _NotVouched
-            assert self._decoders is not None
-            return self._decoders[name](value["_data_"])
+                raise _NotVouched  # an unhashable or unknown name: the library's error
+            return self._any[name](value["_data_"])
         return value
