@@ -6,11 +6,14 @@ through the transcoding registered under that name, resolves the topic, converts
 makes the event object without calling its `__init__`. That was the largest single client stage of a
 rebuild and of a fan-out drain (docs/capacity.md, "Fan-out", "Replay").
 
-`EventDecoder.to_domain_event` does the same steps with msgspec's JSON decoder (which yields the same
-dicts, lists, strings, ints, floats, booleans and Nones, in the same key order) and one walk over the
-decoded values that applies the transcodings bottom-up, as the `object_hook` does; the library's own
-datetime and UUID transcodings are applied by calling what they call. The cipher and compressor are the
-application's mapper's own, so encrypted stores take the fast path too.
+`EventDecoder.to_domain_event` does the same steps with msgspec, whose JSON decoder yields the same dicts
+(keys in the same order), lists, strings, ints, floats, booleans and Nones. Most states are flat: text,
+numbers, None, lists, and transcoded text (times, dates, ids). msgspec decodes those against that shape
+(`_Flat`), each transcoded value as a small struct, and one pass over the top-level values applies the
+transcodings, the library's own datetime and UUID ones by calling what they call. Any other state (an
+object as a value: an idempotent answer, a digest's items) is decoded untyped and walked, the transcodings
+applied bottom-up as the `object_hook` applies them. The cipher and compressor are the application's
+mapper's own, so encrypted stores take the fast path too.
 
 Whatever it does not vouch for goes to the library's mapper for that event, so the answer is always the
 library's (its object or its error): an unknown topic, a transcoder other than the library's JSON one, an
