@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "latency": "bench.latency",
     "latency-webhook": "bench.latency_webhook",
     "replay": "bench.replay",
+    "decode": "bench.decode",
     "expiry": "bench.expiry",
     "api": "bench.api",
     "portal": "bench.portal",

@@ -107,6 +107,7 @@ def install_stage_timers(timer: StageTimer) -> None:
     import jawazat_events.services.feed_codec
     from jawazat_events.domain.plausible import PlausibleWindow
     from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_decoding import EventDecoder
     from jawazat_events.services.event_rows import EventRows
     from jawazat_events.services.ingest import Ingestor
     from jawazat_events.store import PostgresEventStoreRecorder
@@ -118,7 +119,8 @@ def install_stage_timers(timer: StageTimer) -> None:
         (PostgresEventStoreRecorder, "existing_event_ids", "store.existing_event_ids [DB]"),
         (JawazatApplication, "load_many", "app.load_many"),
         (PostgresEventStoreRecorder, "select_events_after", "store.select_events_after [DB]"),
-        (Mapper, "to_domain_event", "mapper.to_domain_event (decode)"),
+        (EventDecoder, "to_domain_event", "decoder.to_domain_event (decode: msgspec)"),
+        (Mapper, "to_domain_event", "mapper.to_domain_event (decode: what the decoder leaves)"),
         (PlausibleWindow, "business_time", "plausible times (domain.plausible)"),
         (PlausibleWindow, "document_date", "plausible times (domain.plausible)"),
         (Ingestor, "_apply", "build: domain rules, event, mutate"),

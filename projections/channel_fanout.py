@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from uuid import uuid5
 
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.channel_settings import WEBHOOK_DISABLED_EVENT_TYPE
 from jawazat_events.domain.digest import DIGEST_EVENT_TYPE, Digest
 from jawazat_events.domain.establishment import Establishment
-from jawazat_events.domain.identifiers import NAMESPACE
+from jawazat_events.domain.identifiers import uuid5_text
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.alert_status import AlertRow, insert_alerts
 from jawazat_events.projections.base import Positioned, ReadModelDatabase, Sql
@@ -52,7 +51,7 @@ def digest_schema() -> list[str]:
 
 def notice_alert_id(unified: str, key: str) -> str:
     """The deterministic id of an establishment notice (one per causing event)."""
-    return str(uuid5(NAMESPACE, f"notice:{unified}:{key}"))
+    return uuid5_text(f"notice:{unified}:{key}")
 
 
 class ChannelFanout:

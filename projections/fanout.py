@@ -21,14 +21,13 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import uuid5
 
 from eventsourcing.utils import get_topic
 
 from jawazat_events.domain.delivery import AlertDelivery
 from jawazat_events.domain.digest import Digest
 from jawazat_events.domain.event_fields import PERSON_FACTS_BESIDES, own_fields
-from jawazat_events.domain.identifiers import NAMESPACE
+from jawazat_events.domain.identifiers import uuid5_text
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
@@ -67,7 +66,7 @@ def partition_of(id_number: str, partitions: int) -> int:
 
 def alert_id(event_id: str, establishment: str, channel: str) -> str:
     """The deterministic id of the one alert for (event, establishment's subscription, channel)."""
-    return str(uuid5(NAMESPACE, f"alert:{event_id}:{establishment}:{channel}"))
+    return uuid5_text(f"alert:{event_id}:{establishment}:{channel}")
 
 
 @dataclass(frozen=True)

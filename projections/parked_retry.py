@@ -71,4 +71,4 @@ def _stored(app: JawazatApplication, parked: ParkedEvent) -> Positioned:
     found = app.recorder.select_notifications(start=parked.position, limit=1)
     if not found or found[0].id != parked.position:  # pragma: no cover - positions are never deleted
         raise LookupError(f"the store has no event at position {parked.position}")
-    return Positioned(app.mapper.to_domain_event(found[0]), found[0].id, found[0].topic)
+    return Positioned(app.decoder.to_domain_event(found[0]), found[0].id, found[0].topic)

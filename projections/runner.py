@@ -3,9 +3,9 @@ the API's read-your-writes, the expiry job's catch-up and the rebuild.
 
 The library's `ProjectionRunner` processes one event per transaction; fan-out must keep up with ingest,
 so a follower reads up to `batch_size` notifications (filtered by its read models' topics in the store),
-decodes them once with the application's mapper, and hands each read model its share through
-`ReadModel.process`, which commits the rows and the tracking record of the batch in one transaction
-(parking what cannot be applied, fencing with the worker's claims).
+decodes them once (the application's `decoder`: the mapper's events, faster), and hands each read model its
+share through `ReadModel.process`, which commits the rows and the tracking record of the batch in one
+transaction (parking what cannot be applied, fencing with the worker's claims).
 
 A follower only steps when called: it has no loop and no wake-up of its own. The worker calls `drain()`
 on each pass and polls between passes (`Worker.run_forever`'s idle wait); nothing here LISTENs for the
@@ -94,7 +94,7 @@ def _read_decoded(
     )
     # Fewer than a full batch means everything up to `stop` has been seen.
     upto = notifications[-1].id if len(notifications) >= batch_size else stop
-    to_domain = app.mapper.to_domain_event
+    to_domain = app.decoder.to_domain_event
     return [Positioned(to_domain(n), n.id, n.topic) for n in notifications], upto
 
 

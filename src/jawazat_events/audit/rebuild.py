@@ -291,7 +291,7 @@ class Rebuilder:
 
     def _settle(self, model: ReadModel, *, head: int, batch_size: int) -> None:
         """Hand `model.settle` its cross-partition events again, in order, in one transaction."""
-        to_domain = self.app.mapper.to_domain_event
+        to_domain = self.app.decoder.to_domain_event
         start = 1
         with self.models.db.transaction() as sql:
             while start <= head:

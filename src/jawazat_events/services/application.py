@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 
 from jawazat_events.library_internals import save_unchecked
+from jawazat_events.services.event_decoding import EventDecoder
 
 APPLICATION_NAME = "Jawazat"
 
@@ -97,6 +98,8 @@ class JawazatApplication(Application[UUID]):
         # Batch writers in one process (API threads, scheduler jobs) share cached aggregates: they take
         # turns. Writers are serialised by the store's table lock anyway, so this costs nothing.
         self.batch_lock = threading.RLock()
+        # Stored events back to domain events: the mapper's answer, decoded faster (the read side).
+        self.decoder = EventDecoder(self.mapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -118,7 +121,7 @@ class JawazatApplication(Application[UUID]):
             # Cached objects are changed in place; `save_keyed` evicts them when a save fails.
             if newer:  # (mostly empty: the cache is current)
                 for stored in newer.get(key, ()):
-                    event = cast(CanMutateAggregate[UUID], self.mapper.to_domain_event(stored))
+                    event = cast(CanMutateAggregate[UUID], self.decoder.to_domain_event(stored))
                     aggregate = cast("Aggregate | None", event.mutate(aggregate))
             if aggregate is not None:
                 loaded[key] = aggregate

@@ -45,7 +45,7 @@ def stored_events(
     items: list[AuditEvent] = []
     for notification in app.recorder.select_notifications(start=after + 1, limit=limit):
         try:
-            event: Any = app.mapper.to_domain_event(notification)
+            event: Any = app.decoder.to_domain_event(notification)
         except TopicError:  # a class this version does not know: show what the store holds
             items.append(
                 AuditEvent(

@@ -60,7 +60,7 @@ def stored_events(
         page = app.recorder.select_notifications(start=start, limit=page_size, stop=head)
         if not page:
             break
-        to_domain = app.mapper.to_domain_event
+        to_domain = app.decoder.to_domain_event
         for notification in page:
             yield notification.id, to_domain(notification)
         start = page[-1].id + 1
