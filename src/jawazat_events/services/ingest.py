@@ -509,7 +509,7 @@ class Ingestor:
             fields=fields,
             originator_topic=self._person_topic,
         )
-        registered = made.mutate(None)
+        registered = self.rows.create(made, fields)
         assert isinstance(registered, Person)
         state.people[event.id_number] = registered
         return made
