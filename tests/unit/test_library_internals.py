@@ -195,3 +195,56 @@ def test_an_aggregate_class_the_library_builds_otherwise_is_left_to_mutate() -> 
 
     assert aggregate_initialiser(Person.Registered, Named) is None  # its __init__ takes the id
     assert aggregate_initialiser(Person.BorderCrossed, Person) is None  # not a created event
+
+
+def test_an_event_made_and_applied_in_one_step_equals_event_then_mutate() -> None:
+    import copy
+    from datetime import UTC, date, datetime
+
+    from jawazat_events.domain.person import Person
+    from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_rows import EventRows
+
+    rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
+    when = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    person = Person.register(
+        id_number="1000000008",
+        event_id="e-1",
+        occurred_at=when,
+        sponsor="7000000001",
+        name_ar="سالم",
+        name_en="Salem",
+        nationality="SAU",
+        passport_number="A1234567",
+        passport_issue_date=date(2020, 1, 1),
+        passport_expiry_date=date(2030, 1, 1),
+    )
+    person.collect_events()
+    decisions = [
+        (Person.BorderCrossed, person.decide_crossing, {"direction": "entry", "port": "RUH"}),
+        (
+            Person.VisaIssued,
+            person.decide_visa,
+            {
+                "visa_number": "V1",
+                "visa_type": "work",
+                "valid_from": date(2026, 1, 1),
+                "valid_until": date(2027, 1, 1),
+            },
+        ),
+        (Person.SponsorshipTransferred, person.decide_transfer, {"to_sponsor": "7000000002"}),
+    ]
+    by_library = copy.deepcopy(person)
+    for number, (event_class, decide, values) in enumerate(decisions, start=2):
+        fields = decide(event_id=f"e-{number}", occurred_at=when, **values)
+        made = rows.next_event(event_class, person, fields)
+        expected = rows.event(
+            event_class, originator_id=by_library.id, originator_version=by_library.version + 1, fields=fields
+        )
+        made.mutate(by_library)
+
+        assert type(made) is type(expected)
+        assert list(vars(made)) == list(vars(expected))
+        assert {**vars(made), "timestamp": None} == {**vars(expected), "timestamp": None}
+        assert vars(person) == vars(by_library)
+        assert (person.version, person.modified_on) == (number, made.timestamp)

@@ -94,6 +94,7 @@ class EventRows:
         self._plans: dict[type, tuple[str, int]] = {}
         self._bodies: dict[type, Any] = {}
         self._initialisers: dict[tuple[type, str], Any] = {}
+        self._next_plans: dict[type, tuple[Any, tuple[str, ...], Any]] = {}
 
     def _shape(self, event_class: type) -> tuple[type, str, tuple[str, ...]]:
         shape = self._shapes.get(event_class)
@@ -158,6 +159,52 @@ class EventRows:
         body[0](aggregate, **fields)
         aggregate.version = state["originator_version"]
         aggregate.modified_on = state["timestamp"]
+
+    def next_event(
+        self, event_class: type, aggregate: Any, fields: dict[str, Any]
+    ) -> CanMutateAggregate[UUID]:
+        """The aggregate's next event from the decided fields, applied to it: `event(…)` at the aggregate's
+        id and next version, then `apply(…)`.
+
+        In one step when the fields are the event class's own, in its field order, and exactly its `@event`
+        body's arguments (the domain's `decide_…` returns them so): the event is built from the aggregate's
+        own id and version, so the sequence checks `apply` makes hold by construction.
+        """
+        plan = self._next_plans.get(event_class)
+        if plan is None:
+            plan = self._next_plans[event_class] = self._next_plan(event_class)
+        resolved, field_names, body = plan
+        if body is None or tuple(fields) != field_names:
+            made = self.event(
+                event_class,
+                originator_id=aggregate.id,
+                originator_version=aggregate.version + 1,
+                fields=fields,
+            )
+            self.apply(made, aggregate, fields)
+            return made
+        version = aggregate.version + 1
+        timestamp = resolved.create_timestamp()
+        made = _new(resolved)
+        state = {
+            "originator_id": aggregate.id,
+            "originator_version": version,
+            "timestamp": timestamp,
+            **fields,
+        }
+        object.__setattr__(made, "__dict__", state)
+        body(aggregate, **fields)
+        aggregate.version = version
+        aggregate.modified_on = timestamp
+        return made
+
+    def _next_plan(self, event_class: type) -> tuple[Any, tuple[str, ...], Any]:
+        """(the class readers construct, its fields after the head, its `@event` body or None)."""
+        resolved, _, names = self._shape(event_class)
+        body = decorated_body(resolved)
+        if body is None or names[:3] != _HEAD or _parameters(body) != frozenset(names[3:]):
+            body = None
+        return resolved, names[3:], body
 
     def create(self, event: CanMutateAggregate[UUID], fields: dict[str, Any]) -> Any:
         """`event.mutate(None)` for a created event made by `event(…, fields=fields, originator_topic=…)`:

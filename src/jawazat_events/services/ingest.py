@@ -477,16 +477,8 @@ class Ingestor:
             raise AssertionError(f"unhandled feed event {type(event).__name__}")
         return change(self, event, person, state)
 
-    def _record(self, person: Person, event_class: type, fields: dict[str, Any]) -> Any:
-        """The person's next event from the fields the domain decided, applied as a replay applies it."""
-        made = self.rows.event(
-            event_class, originator_id=person.id, originator_version=person.version + 1, fields=fields
-        )
-        self.rows.apply(made, person, fields)
-        return made
-
-    # One method per line type but the registration: each takes the domain's decision and records it. The
-    # shared keyword arguments are spelled out: no dict of them per line.
+    # One method per line type: each takes the domain's decision and makes the person's event from it, applied
+    # as a replay applies it (`EventRows`). The shared keyword arguments are spelled out: no dict per line.
 
     def _register(self, event: feed_codec.PersonRegisteredLine, state: _BatchState) -> Any:
         fields = Person.decide_registration(
@@ -518,7 +510,7 @@ class Ingestor:
         fields = person.decide_crossing(
             event_id=event.event_id, occurred_at=event.occurred_at, direction=event.direction, port=event.port
         )
-        return self._record(person, Person.BorderCrossed, fields)
+        return self.rows.next_event(Person.BorderCrossed, person, fields)
 
     def _renew(self, event: feed_codec.PassportRenewedLine, person: Person, state: _BatchState) -> Any:
         fields = person.decide_renewal(
@@ -529,7 +521,7 @@ class Ingestor:
             expiry_date=event.expiry_date,
             today=state.today,
         )
-        return self._record(person, Person.PassportRenewed, fields)
+        return self.rows.next_event(Person.PassportRenewed, person, fields)
 
     def _issue_visa(self, event: feed_codec.VisaIssuedLine, person: Person, _: _BatchState) -> Any:
         fields = person.decide_visa(
@@ -540,7 +532,7 @@ class Ingestor:
             valid_from=event.valid_from,
             valid_until=event.valid_until,
         )
-        return self._record(person, Person.VisaIssued, fields)
+        return self.rows.next_event(Person.VisaIssued, person, fields)
 
     def _change_visa_status(
         self, event: feed_codec.VisaStatusChangedLine, person: Person, _: _BatchState
@@ -552,7 +544,7 @@ class Ingestor:
             status=event.status,
             valid_until=event.valid_until,
         )
-        return self._record(person, Person.VisaStatusChanged, fields)
+        return self.rows.next_event(Person.VisaStatusChanged, person, fields)
 
     def _change_details(
         self, event: feed_codec.PersonDetailsChangedLine, person: Person, _: _BatchState
@@ -560,7 +552,7 @@ class Ingestor:
         fields = person.decide_details(
             event_id=event.event_id, occurred_at=event.occurred_at, given=event.given, cleared=event.cleared
         )
-        return self._record(person, Person.DetailsChanged, fields)
+        return self.rows.next_event(Person.DetailsChanged, person, fields)
 
     def _transfer(
         self, event: feed_codec.SponsorshipTransferredLine, person: Person, state: _BatchState
@@ -569,7 +561,7 @@ class Ingestor:
         fields = person.decide_transfer(
             event_id=event.event_id, occurred_at=event.occurred_at, to_sponsor=event.to_sponsor
         )
-        made = self._record(person, Person.SponsorshipTransferred, fields)
+        made = self.rows.next_event(Person.SponsorshipTransferred, person, fields)
         left = person.sponsor_left(before)
         if left is not None:
             subscription = state.subscriptions.get(subscription_id(left, event.id_number))
