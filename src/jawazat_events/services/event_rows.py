@@ -248,11 +248,16 @@ class EventRows:
             data = self.mapper.cipher.encrypt(data)
         # `StoredEvent(…)` without the frozen dataclass's four `object.__setattr__` calls: the same object.
         row: StoredEvent = _new(StoredEvent)
-        vars(row).update(
-            originator_id=vars(event)["originator_id"],
-            originator_version=vars(event)["originator_version"],
-            topic=topic,
-            state=data,
+        head = vars(event)
+        object.__setattr__(
+            row,
+            "__dict__",
+            {
+                "originator_id": head["originator_id"],
+                "originator_version": head["originator_version"],
+                "topic": topic,
+                "state": data,
+            },
         )
         return row
 
