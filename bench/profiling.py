@@ -124,6 +124,8 @@ def install_stage_timers(timer: StageTimer) -> None:
         (PlausibleWindow, "business_time", "plausible times (domain.plausible)"),
         (PlausibleWindow, "document_date", "plausible times (domain.plausible)"),
         (Ingestor, "_apply", "build: domain rules, event, mutate"),
+        (EventRows, "next_event", "next event made and applied (one step; else the two below)"),
+        (EventRows, "create", "new aggregate (its __init__; else the library's mutate)"),
         (EventRows, "event", "event object from decided fields"),
         (EventRows, "apply", "event applied (its @event body; else the library's mutate)"),
         (CanMutateAggregate, "mutate", "event.mutate (library: apply to aggregate)"),

@@ -14,7 +14,14 @@ from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import CanMutateAggregate, DecoratedFuncCaller, decorated_funcs
+from eventsourcing.domain import (
+    BaseAggregate,
+    CanInitAggregate,
+    CanMutateAggregate,
+    DecoratedFuncCaller,
+    _init_mentions_id,
+    decorated_funcs,
+)
 from eventsourcing.persistence import StoredEvent, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import (
@@ -77,6 +84,32 @@ def decorated_body(event_class: type) -> Callable[..., None] | None:
     if appliers != [DecoratedFuncCaller, CanMutateAggregate] or mutators[:1] != [CanMutateAggregate]:
         return None
     return decorated_funcs.get(event_class)
+
+
+def aggregate_initialiser(event_class: type, aggregate_class: type) -> Callable[..., None] | None:
+    """The `__init__` of `aggregate_class` when the library's `mutate` of this created-event class does no
+    more than make an `aggregate_class` object, call the library's `__base_init__` with the event's id,
+    version and timestamp, and call that `__init__` with the event's attributes it names; None for any
+    other event or aggregate class.
+
+    Why: the library's `mutate` filters the event's attributes against two signatures on every call, about
+    10 µs a registration in ingest's bulk path, which already holds exactly `__init__`'s arguments (the
+    domain's decided fields). Calling the same two methods with the same values builds the aggregate
+    exactly as `mutate` does (`tests/unit/test_library_internals.py`).
+    """
+    appliers = [k for k in event_class.__mro__ if "apply" in vars(k)]
+    mutators = [k for k in event_class.__mro__ if "mutate" in vars(k)]
+    if appliers != [CanMutateAggregate] or mutators[:1] != [CanInitAggregate]:
+        return None
+    if not isinstance(aggregate_class, type) or not issubclass(aggregate_class, BaseAggregate):
+        return None
+    if (
+        aggregate_class in _init_mentions_id
+        or aggregate_class.__base_init__ is not BaseAggregate.__base_init__
+    ):
+        return None
+    init: Callable[..., None] = aggregate_class.__init__
+    return init
 
 
 def insert_tracking(recorder: TrackingRecorder, cursor: object, tracking: Tracking) -> None:

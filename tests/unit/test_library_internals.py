@@ -9,6 +9,8 @@ import inspect
 from importlib.metadata import version
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jawazat_events.library_internals import PINNED_SHAPES, PINNED_VERSION, PinnedShape
 
@@ -122,3 +124,127 @@ def test_an_event_applied_through_its_decorated_body_changes_the_aggregate_as_mu
     assert vars(by_body) == vars(by_library)
     assert by_body.version == 2 and by_body.modified_on == made.timestamp
     assert by_body.visas["V1"].visa_type == "work"
+
+
+# A registration's optional details: each absent or given (the fast path must build the same person).
+_DETAILS = {
+    "birth_date": st.none() | st.dates(),
+    "marital_status": st.none() | st.sampled_from(["single", "married"]),
+    "guardian": st.none() | st.just("1000000016"),
+    "mobile": st.none() | st.just("+966501234567"),
+    "email": st.none() | st.just("salem@example.com"),
+    "category": st.none() | st.sampled_from(["worker", "student"]),
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(details=st.fixed_dictionaries(_DETAILS), name_en=st.text(min_size=1, max_size=20))
+def test_a_registration_built_through_the_aggregates_init_equals_the_librarys_mutate(
+    details: dict[str, object], name_en: str
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from eventsourcing.utils import get_topic
+
+    from jawazat_events.domain.identifiers import person_id
+    from jawazat_events.domain.person import Person, PersonDetails
+    from jawazat_events.library_internals import aggregate_initialiser
+    from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_rows import EventRows
+
+    rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
+    fields = Person.decide_registration(
+        id_number="1000000008",
+        event_id="e-1",
+        occurred_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+        sponsor="7000000001",
+        name_ar="سالم",
+        name_en=name_en,
+        nationality="SAU",
+        passport_number="A1234567",
+        passport_issue_date=date(2020, 1, 1),
+        passport_expiry_date=date(2030, 1, 1),
+        details=PersonDetails(**details),  # type: ignore[arg-type]
+    )
+    made = rows.event(
+        Person.Registered,
+        originator_id=person_id("1000000008"),
+        originator_version=1,
+        fields=fields,
+        originator_topic=get_topic(Person),
+    )
+    assert aggregate_initialiser(type(made), Person) is not None  # the fast path, not the fallback
+
+    by_library = made.mutate(None)
+    by_init = rows.create(made, fields)
+
+    assert type(by_init) is type(by_library) is Person
+    assert vars(by_init) == vars(by_library)
+    assert (by_init.id, by_init.version, by_init.created_on) == (made.originator_id, 1, made.timestamp)
+
+
+def test_an_aggregate_class_the_library_builds_otherwise_is_left_to_mutate() -> None:
+    from eventsourcing.domain import Aggregate
+
+    from jawazat_events.domain.person import Person
+    from jawazat_events.library_internals import aggregate_initialiser
+
+    class Named(Aggregate):
+        def __init__(self, id: object, name: str) -> None:  # the library passes the id by name
+            self.name = name
+
+    assert aggregate_initialiser(Person.Registered, Named) is None  # its __init__ takes the id
+    assert aggregate_initialiser(Person.BorderCrossed, Person) is None  # not a created event
+
+
+def test_an_event_made_and_applied_in_one_step_equals_event_then_mutate() -> None:
+    import copy
+    from datetime import UTC, date, datetime
+
+    from jawazat_events.domain.person import Person
+    from jawazat_events.services.application import JawazatApplication
+    from jawazat_events.services.event_rows import EventRows
+
+    rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
+    when = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    person = Person.register(
+        id_number="1000000008",
+        event_id="e-1",
+        occurred_at=when,
+        sponsor="7000000001",
+        name_ar="سالم",
+        name_en="Salem",
+        nationality="SAU",
+        passport_number="A1234567",
+        passport_issue_date=date(2020, 1, 1),
+        passport_expiry_date=date(2030, 1, 1),
+    )
+    person.collect_events()
+    decisions = [
+        (Person.BorderCrossed, person.decide_crossing, {"direction": "entry", "port": "RUH"}),
+        (
+            Person.VisaIssued,
+            person.decide_visa,
+            {
+                "visa_number": "V1",
+                "visa_type": "work",
+                "valid_from": date(2026, 1, 1),
+                "valid_until": date(2027, 1, 1),
+            },
+        ),
+        (Person.SponsorshipTransferred, person.decide_transfer, {"to_sponsor": "7000000002"}),
+    ]
+    by_library = copy.deepcopy(person)
+    for number, (event_class, decide, values) in enumerate(decisions, start=2):
+        fields = decide(event_id=f"e-{number}", occurred_at=when, **values)
+        made = rows.next_event(event_class, person, fields)
+        expected = rows.event(
+            event_class, originator_id=by_library.id, originator_version=by_library.version + 1, fields=fields
+        )
+        made.mutate(by_library)
+
+        assert type(made) is type(expected)
+        assert list(vars(made)) == list(vars(expected))
+        assert {**vars(made), "timestamp": None} == {**vars(expected), "timestamp": None}
+        assert vars(person) == vars(by_library)
+        assert (person.version, person.modified_on) == (number, made.timestamp)

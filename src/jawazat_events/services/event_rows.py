@@ -6,7 +6,8 @@ ingest's CPU. The bulk path instead takes the fields the domain decided (`Person
 makes the event object exactly as the library does when it reads one back from the store (the class its
 topic resolves to, its `__dict__` in the dataclass's field order), applies it as the library's `mutate`
 does on replay (for an `@event` method's event: that method's body called with the decided fields, which
-are exactly the arguments `mutate` would pick from the event; otherwise `mutate` itself), so live state
+are exactly the arguments `mutate` would pick from the event; for a created event such as a registration:
+the new aggregate's `__base_init__` and `__init__`, likewise; otherwise `mutate` itself), so live state
 equals replayed state, and encodes it once with msgspec into
 the very bytes the library's `JSONTranscoder` writes (compact separators, no ASCII escaping, the same
 `{"_type_", "_data_"}` transcodings, the same key order), then compresses and encrypts with the
@@ -30,7 +31,7 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic, resolve_topic
 
-from jawazat_events.library_internals import decorated_body
+from jawazat_events.library_internals import aggregate_initialiser, decorated_body
 from jawazat_events.services.application import DateAsISO
 
 
@@ -92,6 +93,8 @@ class EventRows:
         self._shapes: dict[type, tuple[type, str, tuple[str, ...]]] = {}
         self._plans: dict[type, tuple[str, int]] = {}
         self._bodies: dict[type, Any] = {}
+        self._initialisers: dict[tuple[type, str], Any] = {}
+        self._next_plans: dict[type, tuple[Any, tuple[str, ...], Any]] = {}
 
     def _shape(self, event_class: type) -> tuple[type, str, tuple[str, ...]]:
         shape = self._shapes.get(event_class)
@@ -157,6 +160,76 @@ class EventRows:
         aggregate.version = state["originator_version"]
         aggregate.modified_on = state["timestamp"]
 
+    def next_event(
+        self, event_class: type, aggregate: Any, fields: dict[str, Any]
+    ) -> CanMutateAggregate[UUID]:
+        """The aggregate's next event from the decided fields, applied to it: `event(…)` at the aggregate's
+        id and next version, then `apply(…)`.
+
+        In one step when the fields are the event class's own, in its field order, and exactly its `@event`
+        body's arguments (the domain's `decide_…` returns them so): the event is built from the aggregate's
+        own id and version, so the sequence checks `apply` makes hold by construction.
+        """
+        plan = self._next_plans.get(event_class)
+        if plan is None:
+            plan = self._next_plans[event_class] = self._next_plan(event_class)
+        resolved, field_names, body = plan
+        if body is None or tuple(fields) != field_names:
+            made = self.event(
+                event_class,
+                originator_id=aggregate.id,
+                originator_version=aggregate.version + 1,
+                fields=fields,
+            )
+            self.apply(made, aggregate, fields)
+            return made
+        version = aggregate.version + 1
+        timestamp = resolved.create_timestamp()
+        made = _new(resolved)
+        state = {
+            "originator_id": aggregate.id,
+            "originator_version": version,
+            "timestamp": timestamp,
+            **fields,
+        }
+        object.__setattr__(made, "__dict__", state)
+        body(aggregate, **fields)
+        aggregate.version = version
+        aggregate.modified_on = timestamp
+        return made
+
+    def _next_plan(self, event_class: type) -> tuple[Any, tuple[str, ...], Any]:
+        """(the class readers construct, its fields after the head, its `@event` body or None)."""
+        resolved, _, names = self._shape(event_class)
+        body = decorated_body(resolved)
+        if body is None or names[:3] != _HEAD or _parameters(body) != frozenset(names[3:]):
+            body = None
+        return resolved, names[3:], body
+
+    def create(self, event: CanMutateAggregate[UUID], fields: dict[str, Any]) -> Any:
+        """`event.mutate(None)` for a created event made by `event(…, fields=fields, originator_topic=…)`:
+        a new aggregate of the topic's class, its `__base_init__` and `__init__` called with the event's
+        id, version and timestamp and the decided fields (exactly the arguments the library's `mutate`
+        picks from the event)."""
+        state = vars(event)
+        topic = state["originator_topic"]
+        plan = self._initialisers.get((type(event), topic), _UNKNOWN)
+        if plan is _UNKNOWN:
+            aggregate_class = resolve_topic(topic)
+            init = aggregate_initialiser(type(event), aggregate_class)
+            names = _parameters(init) if init is not None else frozenset()
+            usable = init is not None and not names & {*_HEAD, "originator_topic"}
+            plan = self._initialisers[(type(event), topic)] = (
+                (aggregate_class, init, names) if usable else None
+            )
+        if plan is None or plan[2] != fields.keys():
+            return event.mutate(None)  # the library's own path (and its errors)
+        aggregate_class, init, _ = plan
+        aggregate = aggregate_class.__new__(aggregate_class)
+        aggregate.__base_init__(state["originator_id"], state["originator_version"], state["timestamp"])
+        init(aggregate, **fields)
+        return aggregate
+
     def stored(self, event: object) -> StoredEvent:
         """`Mapper.to_stored_event`, with one fast encoding of the state."""
         cls = type(event)
@@ -175,11 +248,16 @@ class EventRows:
             data = self.mapper.cipher.encrypt(data)
         # `StoredEvent(…)` without the frozen dataclass's four `object.__setattr__` calls: the same object.
         row: StoredEvent = _new(StoredEvent)
-        vars(row).update(
-            originator_id=vars(event)["originator_id"],
-            originator_version=vars(event)["originator_version"],
-            topic=topic,
-            state=data,
+        head = vars(event)
+        object.__setattr__(
+            row,
+            "__dict__",
+            {
+                "originator_id": head["originator_id"],
+                "originator_version": head["originator_version"],
+                "topic": topic,
+                "state": data,
+            },
         )
         return row
 

@@ -24,7 +24,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -100,10 +100,16 @@ class IngestReport:
 
 def _result(line: int, status: LineStatus, event_id: str | None, reason: str | None = None) -> LineResult:
     """`LineResult(line, status, event_id, reason)` without the frozen dataclass's per-field
-    `object.__setattr__` calls (a result per line): the same object."""
-    result: LineResult = object.__new__(LineResult)
-    vars(result).update(line=line, status=status, event_id=event_id, reason=reason)
+    `object.__setattr__` calls (a result per line): the same object, its `__dict__` given whole."""
+    result: LineResult = _new(LineResult)
+    _set_attribute(
+        result, "__dict__", {"line": line, "status": status, "event_id": event_id, "reason": reason}
+    )
     return result
+
+
+_new = object.__new__
+_set_attribute = object.__setattr__
 
 
 Parsed = tuple[int, "feed.FeedEvent | str"]  # (line number, event or the reason it was rejected)
@@ -146,8 +152,21 @@ class _Prepared:
     results: list[tuple[LineResult, str | None]]
     rows: list[StoredEvent]
     keys: list[EventKey]
-    touched: dict[UUID, Aggregate]
+    # The aggregates it changed, by their id's integer (hashed in C, where `UUID.__hash__` is a Python call).
+    touched: dict[int, Aggregate]
     accepted: set[str]
+
+
+@dataclass(slots=True)
+class _BatchState:
+    """What a batch's lines are applied to, and what a line made beside its person's event."""
+
+    people: dict[str, Aggregate]  # by ID number (a str's hash is kept with it)
+    subscriptions: dict[UUID, Aggregate]  # those the batch's transfers may end
+    today: date
+    # (aggregate, its events) a line made for aggregates other than its person: a transfer's ended
+    # subscription. Emptied by the batch's loop after each line.
+    also: list[tuple[Aggregate, list[Any]]] = field(default_factory=list)
 
 
 class _NotWritten(Exception):
@@ -316,19 +335,19 @@ class Ingestor:
             self.app.recorder.insert_events(prepared.rows, event_ids=prepared.keys)
 
     def _committed(self, prepared: _Prepared) -> None:
-        for key, aggregate in prepared.touched.items():
-            self.app.cache.put(key, aggregate)
+        for aggregate in prepared.touched.values():
+            self.app.cache.put(aggregate.id, aggregate)
 
     def _forget(self, prepared: _Prepared) -> None:
         # Cached aggregates were changed in place: what was not stored must be read again.
-        self.app.cache.discard(prepared.touched)
+        self.app.cache.discard(aggregate.id for aggregate in prepared.touched.values())
 
-    def _load(self, ids: Iterable[UUID], pending: dict[UUID, Aggregate]) -> dict[UUID, Aggregate]:
+    def _load(self, ids: Iterable[UUID], pending: dict[int, Aggregate]) -> dict[UUID, Aggregate]:
         """Aggregates as the batches before this one leave them: those in flight, else the store's."""
         found: dict[UUID, Aggregate] = {}
         others: list[UUID] = []
-        for key in dict.fromkeys(ids):
-            aggregate = pending.get(key)
+        for key in ids:
+            aggregate = pending.get(key.int)
             if aggregate is None:
                 others.append(key)
             else:
@@ -336,8 +355,26 @@ class Ingestor:
         found.update(self.app.load_many(others))
         return found
 
+    def _load_people(self, numbers: Iterable[str], pending: dict[int, Aggregate]) -> dict[str, Aggregate]:
+        """`_load` for the people with these ID numbers, keyed by ID number as the batch's lines name them."""
+        people: dict[str, Aggregate] = {}
+        others: list[UUID] = []
+        number_of: dict[int, str] = {}  # by the person id's integer
+        for number in numbers:
+            key = person_id(number)
+            aggregate = pending.get(key.int)
+            if aggregate is None:
+                others.append(key)
+                number_of[key.int] = number
+            else:
+                people[number] = aggregate
+        if others:
+            for key, aggregate in self.app.load_many(others).items():
+                people[number_of[key.int]] = aggregate
+        return people
+
     def _prepare(self, batch: list[tuple[int, LeanEvent | str]], before: list[_Prepared]) -> _Prepared:
-        pending: dict[UUID, Aggregate] = {}
+        pending: dict[int, Aggregate] = {}
         pending_ids: set[str] = set()
         for earlier in before:
             pending.update(earlier.touched)
@@ -347,179 +384,201 @@ class Ingestor:
         stored = self.app.store.existing_event_ids(ids) | (pending_ids.intersection(ids))
         # Only what may be stored needs its person loaded: a re-sent feed costs one query a batch.
         events = [e for e in parsed if e.event_id not in stored]
-        loaded = self._load((person_id(e.id_number) for e in events), pending)
+        people = self._load_people(dict.fromkeys([e.id_number for e in events]), pending)
         if events:
             # Another writer may have stored some of these since the first look: what the loaded state
             # may already hold must count as a duplicate, never be applied (or refused) a second time.
             stored |= self.app.store.existing_event_ids([e.event_id for e in events])
             events = [e for e in events if e.event_id not in stored]
-        subscriptions = self._load_subscriptions_for_transfers(events, loaded, pending)
+        subscriptions = self._load_subscriptions_for_transfers(events, people, pending)
         today, now = self.today(), self.now()
         check_times = feed_codec.times_check(now=now, today=today)
+        state = _BatchState(people, subscriptions, today)
+        also = state.also
+        apply = self._apply
+        rejected, duplicate, accepted = LineStatus.REJECTED, LineStatus.DUPLICATE, LineStatus.ACCEPTED
 
         results: list[tuple[LineResult, str | None]] = []
         keys: list[EventKey] = []
-        touched: dict[UUID, Aggregate] = {}
-        made_by: dict[UUID, list[Any]] = {}
+        # Each aggregate's events, by its id's integer, in the order first touched.
+        made_by: dict[int, tuple[Aggregate, list[Any]]] = {}
         seen: set[str] = set()
         for line, event in batch:
             if isinstance(event, str):
-                results.append((_result(line, LineStatus.REJECTED, None, event), None))
+                results.append((_result(line, rejected, None, event), None))
                 continue
-            if event.event_id in stored or event.event_id in seen:
-                results.append((_result(line, LineStatus.DUPLICATE, event.event_id), event.type))
+            event_id = event.event_id
+            if event_id in stored or event_id in seen:
+                results.append((_result(line, duplicate, event_id), event.type))
                 continue
             try:
                 # Times outside their plausible window are refused before any rule compares them.
                 check_times(event)
-                changed = self._apply(event, people=loaded, subscriptions=subscriptions, today=today)
+                made = apply(event, state)
             except DomainError as error:
-                results.append((_result(line, LineStatus.REJECTED, event.event_id, str(error)), event.type))
+                also.clear()
+                results.append((_result(line, rejected, event_id, str(error)), event.type))
                 continue
-            seen.add(event.event_id)
-            person = changed[0][0]
-            keys.append((event.event_id, person.id, person.version))
-            for aggregate, made in changed:
-                key = aggregate.id
-                events_of = made_by.get(key)
-                if events_of is None:  # `touched` and `made_by` gain their keys together
-                    touched[key] = aggregate
-                    made_by[key] = list(made)
+            seen.add(event_id)
+            # The person's event: its originator is the person, its version the person's version now.
+            person_key = made.originator_id
+            keys.append((event_id, person_key, made.originator_version))
+            group = made_by.get(person_key.int)
+            if group is None:
+                made_by[person_key.int] = (people[event.id_number], [made])
+            else:
+                group[1].append(made)
+            for aggregate, events_of in also:
+                group = made_by.get(aggregate.id.int)
+                if group is None:
+                    made_by[aggregate.id.int] = (aggregate, events_of)
                 else:
-                    events_of.extend(made)
-            results.append((_result(line, LineStatus.ACCEPTED, event.event_id), event.type))
+                    group[1].extend(events_of)
+            also.clear()
+            results.append((_result(line, accepted, event_id), event.type))
         # Each aggregate's events together, aggregates in the order first touched (as `save` orders them).
-        rows = [self.rows.stored(made) for events_of in made_by.values() for made in events_of]
+        stored_event = self.rows.stored
+        rows = [stored_event(made) for _, events_of in made_by.values() for made in events_of]
+        touched = {key: aggregate for key, (aggregate, _) in made_by.items()}
         return _Prepared(batch, results, rows, keys, touched, seen)
 
     def _load_subscriptions_for_transfers(
-        self, events: list[LeanEvent], people: dict[UUID, Aggregate], pending: dict[UUID, Aggregate]
+        self, events: list[LeanEvent], people: dict[str, Aggregate], pending: dict[int, Aggregate]
     ) -> dict[UUID, Aggregate]:
         # A transfer ends the old sponsor's subscription in the same transaction. The old sponsor
         # is one the person had, or one that an earlier transfer of the same person in this batch names.
-        wanted: set[UUID] = set()
+        wanted: dict[UUID, None] = {}
         named_in_batch: dict[str, set[str]] = {}
         for event in events:
-            if not isinstance(event, feed_codec.SponsorshipTransferredLine):
+            if type(event) is not feed_codec.SponsorshipTransferredLine:
                 continue
             sponsors = named_in_batch.setdefault(event.id_number, set())
-            person = people.get(person_id(event.id_number))
+            person = people.get(event.id_number)
             if isinstance(person, Person):
                 sponsors.update(s for s, _, _ in person.sponsorship_periods())
-            wanted.update(subscription_id(s, event.id_number) for s in sponsors)
+            wanted.update(dict.fromkeys(subscription_id(s, event.id_number) for s in sponsors))
             sponsors.add(event.to_sponsor)
         return self._load(wanted, pending) if wanted else {}
 
-    def _record(self, person: Person, event_class: type, fields: dict[str, Any]) -> Any:
-        """The person's next event from the fields the domain decided, applied as a replay applies it."""
-        made = self.rows.event(
-            event_class, originator_id=person.id, originator_version=person.version + 1, fields=fields
-        )
-        self.rows.apply(made, person, fields)
-        return made
-
-    def _apply(
-        self,
-        event: LeanEvent,
-        *,
-        people: dict[UUID, Aggregate],
-        subscriptions: dict[UUID, Aggregate],
-        today: date,
-    ) -> list[tuple[Aggregate, list[Any]]]:
-        """Apply one feed event to the domain: the changed aggregates (the person first), each with the
-        events this line made for it."""
-        key = person_id(event.id_number)
-        person = people.get(key)
+    def _apply(self, event: LeanEvent, state: _BatchState) -> Any:
+        """Apply one feed event to the domain; return the event it made for the line's person (events made
+        for other aggregates go to `state.also`)."""
+        person = state.people.get(event.id_number)
         if isinstance(event, feed_codec.PersonRegisteredLine):
             if person is not None:
                 raise AlreadyRegistered(f"id_number {event.id_number} is already registered")
-            fields = Person.decide_registration(
-                id_number=event.id_number,
-                event_id=event.event_id,
-                occurred_at=event.occurred_at,
-                sponsor=event.sponsor,
-                name_ar=event.name_ar,
-                name_en=event.name_en,
-                nationality=event.nationality,
-                passport_number=event.passport_number,
-                passport_issue_date=event.passport_issue_date,
-                passport_expiry_date=event.passport_expiry_date,
-                details=event.details,
-            )
-            made = self.rows.event(
-                Person.Registered,
-                originator_id=key,
-                originator_version=1,
-                fields=fields,
-                originator_topic=self._person_topic,
-            )
-            registered = made.mutate(None)
-            assert isinstance(registered, Person)
-            people[key] = registered
-            return [(registered, [made])]
+            return self._register(event, state)
         if not isinstance(person, Person):
             raise NotRegistered(
                 f"id_number {event.id_number} is not registered: a person_registered event must come first"
             )
-        # The shared keyword arguments spelled out: no dict of them per line.
-        event_id, occurred_at = event.event_id, event.occurred_at
-        if isinstance(event, feed_codec.BorderCrossingLine):
-            fields = person.decide_crossing(
-                event_id=event_id, occurred_at=occurred_at, direction=event.direction, port=event.port
-            )
-            return [(person, [self._record(person, Person.BorderCrossed, fields)])]
-        if isinstance(event, feed_codec.PassportRenewedLine):
-            fields = person.decide_renewal(
-                event_id=event_id,
-                occurred_at=occurred_at,
-                passport_number=event.passport_number,
-                issue_date=event.issue_date,
-                expiry_date=event.expiry_date,
-                today=today,
-            )
-            return [(person, [self._record(person, Person.PassportRenewed, fields)])]
-        if isinstance(event, feed_codec.VisaIssuedLine):
-            fields = person.decide_visa(
-                event_id=event_id,
-                occurred_at=occurred_at,
-                visa_number=event.visa_number,
-                visa_type=event.visa_type,
-                valid_from=event.valid_from,
-                valid_until=event.valid_until,
-            )
-            return [(person, [self._record(person, Person.VisaIssued, fields)])]
-        if isinstance(event, feed_codec.VisaStatusChangedLine):
-            fields = person.decide_visa_status(
-                event_id=event_id,
-                occurred_at=occurred_at,
-                visa_number=event.visa_number,
-                status=event.status,
-                valid_until=event.valid_until,
-            )
-            return [(person, [self._record(person, Person.VisaStatusChanged, fields)])]
-        if isinstance(event, feed_codec.PersonDetailsChangedLine):
-            fields = person.decide_details(
-                event_id=event_id, occurred_at=occurred_at, given=event.given, cleared=event.cleared
-            )
-            return [(person, [self._record(person, Person.DetailsChanged, fields)])]
-        if isinstance(event, feed_codec.SponsorshipTransferredLine):
-            before = person.current_sponsor
-            fields = person.decide_transfer(
-                event_id=event_id, occurred_at=occurred_at, to_sponsor=event.to_sponsor
-            )
-            changed: list[tuple[Aggregate, list[Any]]] = [
-                (person, [self._record(person, Person.SponsorshipTransferred, fields)])
-            ]
-            left = person.sponsor_left(before)
-            if left is not None:
-                subscription = subscriptions.get(subscription_id(left, event.id_number))
-                if isinstance(subscription, Subscription) and subscription.active:
-                    subscription.end_by_transfer(
-                        effective_at=event.occurred_at, cause_event_id=event.event_id
-                    )
-                    changed.append((subscription, list(subscription.collect_events())))
-            return changed
-        raise AssertionError(f"unhandled feed event {type(event).__name__}")  # pragma: no cover
+        change = self._CHANGES.get(type(event))
+        if change is None:  # pragma: no cover - the feed's union is closed
+            raise AssertionError(f"unhandled feed event {type(event).__name__}")
+        return change(self, event, person, state)
+
+    # One method per line type: each takes the domain's decision and makes the person's event from it, applied
+    # as a replay applies it (`EventRows`). The shared keyword arguments are spelled out: no dict per line.
+
+    def _register(self, event: feed_codec.PersonRegisteredLine, state: _BatchState) -> Any:
+        fields = Person.decide_registration(
+            id_number=event.id_number,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            sponsor=event.sponsor,
+            name_ar=event.name_ar,
+            name_en=event.name_en,
+            nationality=event.nationality,
+            passport_number=event.passport_number,
+            passport_issue_date=event.passport_issue_date,
+            passport_expiry_date=event.passport_expiry_date,
+            details=event.details,
+        )
+        made = self.rows.event(
+            Person.Registered,
+            originator_id=person_id(event.id_number),
+            originator_version=1,
+            fields=fields,
+            originator_topic=self._person_topic,
+        )
+        registered = self.rows.create(made, fields)
+        assert isinstance(registered, Person)
+        state.people[event.id_number] = registered
+        return made
+
+    def _cross(self, event: feed_codec.BorderCrossingLine, person: Person, _: _BatchState) -> Any:
+        fields = person.decide_crossing(
+            event_id=event.event_id, occurred_at=event.occurred_at, direction=event.direction, port=event.port
+        )
+        return self.rows.next_event(Person.BorderCrossed, person, fields)
+
+    def _renew(self, event: feed_codec.PassportRenewedLine, person: Person, state: _BatchState) -> Any:
+        fields = person.decide_renewal(
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            passport_number=event.passport_number,
+            issue_date=event.issue_date,
+            expiry_date=event.expiry_date,
+            today=state.today,
+        )
+        return self.rows.next_event(Person.PassportRenewed, person, fields)
+
+    def _issue_visa(self, event: feed_codec.VisaIssuedLine, person: Person, _: _BatchState) -> Any:
+        fields = person.decide_visa(
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            visa_number=event.visa_number,
+            visa_type=event.visa_type,
+            valid_from=event.valid_from,
+            valid_until=event.valid_until,
+        )
+        return self.rows.next_event(Person.VisaIssued, person, fields)
+
+    def _change_visa_status(
+        self, event: feed_codec.VisaStatusChangedLine, person: Person, _: _BatchState
+    ) -> Any:
+        fields = person.decide_visa_status(
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            visa_number=event.visa_number,
+            status=event.status,
+            valid_until=event.valid_until,
+        )
+        return self.rows.next_event(Person.VisaStatusChanged, person, fields)
+
+    def _change_details(
+        self, event: feed_codec.PersonDetailsChangedLine, person: Person, _: _BatchState
+    ) -> Any:
+        fields = person.decide_details(
+            event_id=event.event_id, occurred_at=event.occurred_at, given=event.given, cleared=event.cleared
+        )
+        return self.rows.next_event(Person.DetailsChanged, person, fields)
+
+    def _transfer(
+        self, event: feed_codec.SponsorshipTransferredLine, person: Person, state: _BatchState
+    ) -> Any:
+        before = person.current_sponsor
+        fields = person.decide_transfer(
+            event_id=event.event_id, occurred_at=event.occurred_at, to_sponsor=event.to_sponsor
+        )
+        made = self.rows.next_event(Person.SponsorshipTransferred, person, fields)
+        left = person.sponsor_left(before)
+        if left is not None:
+            subscription = state.subscriptions.get(subscription_id(left, event.id_number))
+            if isinstance(subscription, Subscription) and subscription.active:
+                subscription.end_by_transfer(effective_at=event.occurred_at, cause_event_id=event.event_id)
+                state.also.append((subscription, list(subscription.collect_events())))
+        return made
+
+    # The method for each line type but the registration (`_apply` dispatches on the line's exact type).
+    _CHANGES: ClassVar[dict[type, Callable[[Ingestor, Any, Person, _BatchState], Any]]] = {
+        feed_codec.BorderCrossingLine: _cross,
+        feed_codec.PassportRenewedLine: _renew,
+        feed_codec.VisaIssuedLine: _issue_visa,
+        feed_codec.VisaStatusChangedLine: _change_visa_status,
+        feed_codec.PersonDetailsChangedLine: _change_details,
+        feed_codec.SponsorshipTransferredLine: _transfer,
+    }
 
 
 @contextmanager
