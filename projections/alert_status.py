@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from jawazat_events.domain.delivery import RANK, AlertDelivery, AlertStatus, status_after
 from jawazat_events.domain.moments import utc_iso
-from jawazat_events.projections.base import Sql, columns
+from jawazat_events.projections.base import Index, Sql, columns
 from jawazat_events.projections.delivery_latency import latency_schema
 from jawazat_events.projections.tables import ALERTS, ALERTS_CHANNEL
 
@@ -40,8 +40,8 @@ class AlertRow(NamedTuple):
 
 
 def alerts_schema(*, postgres: bool) -> list[str]:
-    """The alerts table, its indexes, its NOTIFY trigger (PostgreSQL) and the delivery-latency histogram's
-    table beside it (idempotent statements)."""
+    """The alerts table, its NOTIFY trigger (PostgreSQL) and the delivery-latency histogram's table beside
+    it (idempotent statements); its secondary indexes are `alerts_indexes`."""
     return [
         f"CREATE TABLE IF NOT EXISTS {ALERTS} ("
         "alert_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL, "
@@ -52,12 +52,18 @@ def alerts_schema(*, postgres: bool) -> list[str]:
         "attempts TEXT NOT NULL DEFAULT '[]', attempt_count INTEGER NOT NULL DEFAULT 0, "
         "next_attempt_at TEXT NOT NULL, claimed_until TEXT, claimed_by TEXT, provider_id TEXT, "
         "updated_at TEXT)",
-        f"CREATE INDEX IF NOT EXISTS {ALERTS}_due ON {ALERTS} (status, next_attempt_at)",
-        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_establishment ON {ALERTS} (establishment, created_at)",
-        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_person ON {ALERTS} (id_number)",
-        f"CREATE INDEX IF NOT EXISTS {ALERTS}_by_provider_id ON {ALERTS} (provider_id)",
         *(_announce_schema() if postgres else []),
         *latency_schema(),
+    ]
+
+
+def alerts_indexes() -> list[Index]:
+    """The alerts' secondary indexes: delivery's due alerts, the listings, provider callbacks."""
+    return [
+        Index(f"{ALERTS}_due", ALERTS, "status, next_attempt_at"),
+        Index(f"{ALERTS}_by_establishment", ALERTS, "establishment, created_at"),
+        Index(f"{ALERTS}_by_person", ALERTS, "id_number"),
+        Index(f"{ALERTS}_by_provider_id", ALERTS, "provider_id"),
     ]
 
 

@@ -56,6 +56,25 @@ class Column:
     pg_type: str = "text"
 
 
+@dataclass(frozen=True)
+class Index:
+    """A secondary index of a read-model table: one that queries, delivery and jobs read through, but that
+    applying events does not need (primary keys and the unique constraints `ON CONFLICT` relies on stay in
+    the table's DDL). A rebuild replays without these and builds them once at the end: building an index
+    from the finished table is one sort, where maintaining it during the replay costs an index insert per
+    row written (and per update of the rows written again and again, such as the people view's)."""
+
+    name: str
+    table: str
+    columns: str
+
+    def create(self) -> str:
+        return f"CREATE INDEX IF NOT EXISTS {self.name} ON {self.table} ({self.columns})"
+
+    def drop(self) -> str:
+        return f"DROP INDEX IF EXISTS {self.name}"
+
+
 def columns(names: str, *, types: Mapping[str, str] | None = None) -> tuple[Column, ...]:
     """Columns from comma-separated names, text unless `types` says otherwise."""
     given = types or {}
@@ -300,7 +319,7 @@ class ReadModelDatabase:
         return {name: found.get(name, 0) for name in tracking_names}
 
     def create(self, statements: Sequence[str]) -> None:
-        """Create tables and indexes (idempotent statements)."""
+        """Create (or drop) tables and indexes: idempotent statements, in one transaction."""
 
         def run() -> None:
             with self.transaction() as sql:
@@ -353,11 +372,19 @@ class ReadModel:
         working.db = db
         return working
 
-    def create_tables(self) -> None:
-        self.db.create(self.schema())
+    def create_tables(self, *, indexes: bool = True) -> None:
+        """Make the tables if missing, and their secondary indexes unless `indexes` is off (a rebuild
+        builds those after its replay: `audit.rebuild`)."""
+        secondary = [index.create() for index in self.indexes()] if indexes else []
+        self.db.create([*self.schema(), *secondary])
 
     def schema(self) -> list[str]:
+        """The tables, with the keys and triggers that applying events relies on (idempotent statements)."""
         raise NotImplementedError
+
+    def indexes(self) -> list[Index]:
+        """The secondary indexes of the tables: for their readers, not for applying events (`Index`)."""
+        return []
 
     def tracking_name(self, partition: int) -> str:
         """The name this partition's position is tracked under."""

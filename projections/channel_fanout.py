@@ -29,7 +29,7 @@ from jawazat_events.domain.establishment import Establishment
 from jawazat_events.domain.identifiers import uuid5_text
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.projections.alert_status import AlertRow, insert_alerts
-from jawazat_events.projections.base import Positioned, ReadModelDatabase, Sql
+from jawazat_events.projections.base import Index, Positioned, ReadModelDatabase, Sql
 from jawazat_events.projections.channel_settings import ChannelVersions
 from jawazat_events.projections.tables import DIGEST_ITEMS, ESTABLISHMENTS, PEOPLE
 
@@ -38,15 +38,19 @@ NOTICE_TOPICS = tuple(get_topic(cls) for cls in NOTICE_EVENTS)
 
 
 def digest_schema() -> list[str]:
-    """The digest items table and its index of open items (idempotent statements)."""
+    """The digest items table (idempotent statements); its index of open items is `digest_indexes`."""
     return [
         f"CREATE TABLE IF NOT EXISTS {DIGEST_ITEMS} ("
         "unified_number TEXT NOT NULL, event_id TEXT NOT NULL, position BIGINT NOT NULL, "
         "notification_type TEXT NOT NULL, event_type TEXT NOT NULL, id_number TEXT NOT NULL, "
         "occurred_at TEXT NOT NULL, payload TEXT NOT NULL, digest_id TEXT, "
         "PRIMARY KEY (unified_number, event_id))",
-        f"CREATE INDEX IF NOT EXISTS {DIGEST_ITEMS}_open ON {DIGEST_ITEMS} (digest_id, unified_number)",
     ]
+
+
+def digest_indexes() -> list[Index]:
+    """The digest job's index of open items."""
+    return [Index(f"{DIGEST_ITEMS}_open", DIGEST_ITEMS, "digest_id, unified_number")]
 
 
 def notice_alert_id(unified: str, key: str) -> str:

@@ -33,16 +33,18 @@ from jawazat_events.domain.notification_types import FIRED_BY
 from jawazat_events.domain.person import Person, PersonEvent
 from jawazat_events.projections.alert_status import (
     AlertRow,
+    alerts_indexes,
     alerts_schema,
     apply_delivery_events,
     insert_alerts,
 )
-from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.base import Index, Positioned, ReadModel, Sql
 from jawazat_events.projections.channel_fanout import (
     NOTICE_EVENTS,
     NOTICE_TOPICS,
     ChannelFanout,
     close_digest_items,
+    digest_indexes,
     digest_schema,
     notice_rows,
 )
@@ -103,6 +105,9 @@ class AlertFanout(ReadModel):
 
     def schema(self) -> list[str]:
         return [*alerts_schema(postgres=self.db.postgres), *digest_schema()]
+
+    def indexes(self) -> list[Index]:
+        return [*alerts_indexes(), *digest_indexes()]
 
     # A digest (partition 0) closes digest items of every partition.
     settle_topics = (get_topic(Digest.Prepared),)

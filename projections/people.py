@@ -17,7 +17,7 @@ from psycopg.rows import tuple_row
 
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.person import Person
-from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql, columns
+from jawazat_events.projections.base import Index, Positioned, ReadModel, ReadModelDatabase, Sql, columns
 from jawazat_events.projections.tables import PEOPLE
 from jawazat_events.services.ports import CalendarRow
 
@@ -45,12 +45,15 @@ class PeopleView(ReadModel):
             "inside INTEGER, last_crossing_at TEXT, last_port TEXT, "
             "passport_number TEXT NOT NULL, passport_issue_date TEXT NOT NULL, "
             "passport_expiry_date TEXT NOT NULL, registered_at TEXT NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {PEOPLE}_by_expiry ON {PEOPLE} (passport_expiry_date)",
+        ]
+
+    def indexes(self) -> list[Index]:
+        return [
+            Index(f"{PEOPLE}_by_expiry", PEOPLE, "passport_expiry_date"),
             # The expiry job pages through a date window by (date, id_number), a keyset it can resume; with
             # the passport number in the index too, it reads the index alone (an index-only scan).
-            f"CREATE INDEX IF NOT EXISTS {PEOPLE}_expiry_calendar "
-            f"ON {PEOPLE} (passport_expiry_date, id_number, passport_number)",
-            f"CREATE INDEX IF NOT EXISTS {PEOPLE}_by_sponsor ON {PEOPLE} (sponsor)",
+            Index(f"{PEOPLE}_expiry_calendar", PEOPLE, "passport_expiry_date, id_number, passport_number"),
+            Index(f"{PEOPLE}_by_sponsor", PEOPLE, "sponsor"),
         ]
 
     def apply(self, sql: Sql, item: Positioned) -> None:

@@ -29,8 +29,9 @@ class ReadModels:
     person_links: PersonLinksView
 
     @classmethod
-    def create(cls, db: ReadModelDatabase, *, fanout_partitions: int) -> ReadModels:
-        """The read models over `db`, their tables (and the parked events' table) made if missing."""
+    def create(cls, db: ReadModelDatabase, *, fanout_partitions: int, indexes: bool = True) -> ReadModels:
+        """The read models over `db`, their tables (and the parked events' table) made if missing, with
+        their secondary indexes unless `indexes` is off (a parallel rebuild's share: `audit.rebuild`)."""
         models = cls(
             db=db,
             index=SubscriptionIndex(db),
@@ -41,7 +42,7 @@ class ReadModels:
             person_links=PersonLinksView(db),
         )
         for model in models.all():
-            model.create_tables()
+            model.create_tables(indexes=indexes)
         db.create(parking.schema())
         return models
 

@@ -24,8 +24,8 @@ from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.requests import REQUEST_STATUS, RequestEvent
 from jawazat_events.domain.ticket import Ticket
 from jawazat_events.domain.travel_permit import TravelPermit
-from jawazat_events.projections.alert_status import AlertRow, alerts_schema, insert_alerts
-from jawazat_events.projections.base import Positioned, ReadModel, Sql
+from jawazat_events.projections.alert_status import AlertRow, alerts_indexes, alerts_schema, insert_alerts
+from jawazat_events.projections.base import Index, Positioned, ReadModel, Sql
 from jawazat_events.projections.channel_settings import ChannelVersions
 from jawazat_events.projections.fanout import alert_id
 from jawazat_events.projections.requests import REQUEST_EVENTS
@@ -76,6 +76,9 @@ class RequestNotifications(ReadModel):
 
     def schema(self) -> list[str]:
         return alerts_schema(postgres=self.db.postgres)
+
+    def indexes(self) -> list[Index]:
+        return alerts_indexes()
 
     def apply_batch(self, sql: Sql, items: Sequence[Positioned]) -> int:
         """The batch's alert rows in one insert; returns how many."""

@@ -22,7 +22,7 @@ from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.requests import RequestEvent
 from jawazat_events.domain.ticket import Ticket
 from jawazat_events.domain.travel_permit import TravelPermit
-from jawazat_events.projections.base import Positioned, ReadModel, ReadModelDatabase, Sql
+from jawazat_events.projections.base import Index, Positioned, ReadModel, ReadModelDatabase, Sql
 from jawazat_events.projections.tables import REQUESTS
 from jawazat_events.services.request_listing import Page
 
@@ -56,11 +56,13 @@ class RequestsView(ReadModel):
             "reason TEXT, requested_at TEXT NOT NULL, updated_at TEXT NOT NULL, position BIGINT NOT NULL, "
             "first_position BIGINT NOT NULL, "
             "PRIMARY KEY (kind, request_id))",
-            f"CREATE INDEX IF NOT EXISTS {REQUESTS}_queue "
-            f"ON {REQUESTS} (kind, status, requested_at, first_position)",
-            f"CREATE INDEX IF NOT EXISTS {REQUESTS}_by_requester "
-            f"ON {REQUESTS} (kind, requester, requested_at, first_position)",
-            f"CREATE INDEX IF NOT EXISTS {REQUESTS}_by_person ON {REQUESTS} (id_number)",
+        ]
+
+    def indexes(self) -> list[Index]:
+        return [
+            Index(f"{REQUESTS}_queue", REQUESTS, "kind, status, requested_at, first_position"),
+            Index(f"{REQUESTS}_by_requester", REQUESTS, "kind, requester, requested_at, first_position"),
+            Index(f"{REQUESTS}_by_person", REQUESTS, "id_number"),
         ]
 
     def apply(self, sql: Sql, item: Positioned) -> None:

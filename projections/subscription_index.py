@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic
 from jawazat_events.domain.establishment import Establishment
 from jawazat_events.domain.moments import utc_iso
 from jawazat_events.domain.subscription import REASON_TRANSFER, Subscription
-from jawazat_events.projections.base import Column, Positioned, ReadModel, Sql, columns
+from jawazat_events.projections.base import Column, Index, Positioned, ReadModel, Sql, columns
 from jawazat_events.projections.channel_settings import CHANNEL_TOPICS, apply_channel_event, channel_schema
 from jawazat_events.projections.tables import CHANNEL_SETTINGS, ESTABLISHMENTS, SUBSCRIPTIONS
 
@@ -67,11 +67,14 @@ class SubscriptionIndex(ReadModel):
             "mobile TEXT, email TEXT, covers_until TEXT, reason TEXT, since TEXT NOT NULL, "
             "from_time TEXT NOT NULL, to_time TEXT, "
             "PRIMARY KEY (unified_number, id_number, from_position))",
+            # Not a deferred index (`indexes`): applying events reads through it (this index's current
+            # versions of a batch's people, and the fan-out's matching), so a rebuild needs it all along.
             f"CREATE INDEX IF NOT EXISTS {SUBSCRIPTIONS}_by_id ON {SUBSCRIPTIONS} (id_number, from_position)",
-            f"CREATE INDEX IF NOT EXISTS {SUBSCRIPTIONS}_current ON {SUBSCRIPTIONS} "
-            "(unified_number, to_position, id_number)",
             *channel_schema(),
         ]
+
+    def indexes(self) -> list[Index]:
+        return [Index(f"{SUBSCRIPTIONS}_current", SUBSCRIPTIONS, "unified_number, to_position, id_number")]
 
     def apply(self, sql: Sql, item: Positioned) -> None:
         self.apply_batch(sql, [item])

@@ -82,6 +82,9 @@ class Container:
 
     # False only for tools that read raw stored bytes and never write (`audit verify`): they need no key.
     check_keys: bool = True
+    # False only in a parallel rebuild's share: the rebuild builds the read models' secondary indexes after
+    # its replay, so a share starting meanwhile must not make them (`audit.rebuild`).
+    read_model_indexes: bool = True
 
     @cached_property
     def app(self) -> JawazatApplication:
@@ -137,7 +140,9 @@ class Container:
         from jawazat_events.projections.read_models import ReadModels
 
         db = ReadModelDatabase(datastore_of(self.app))
-        return ReadModels.create(db, fanout_partitions=self.settings.fanout_partitions)
+        return ReadModels.create(
+            db, fanout_partitions=self.settings.fanout_partitions, indexes=self.read_model_indexes
+        )
 
     def catch_up_index(self) -> None:
         """Bring the subscription index up to the store's head (read-your-writes for listings)."""
@@ -461,7 +466,7 @@ def make_channels(s: Settings) -> dict[str, Channel]:
 
 def run_rebuild_part(settings: Settings, part: RebuildPart) -> PartDone:
     """A share of a parallel rebuild, in the process it was sent to: its own container on the same store."""
-    container = Container(settings=settings)
+    container = Container(settings=settings, read_model_indexes=False)
     try:
         return container.rebuilder.replay_part(part)
     finally:

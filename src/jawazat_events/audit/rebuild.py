@@ -7,6 +7,11 @@ commits its rows with its tracking position per batch, exactly as live processin
 rebuild resumes where it stopped: a marker row says a rebuild of that projection is under way, and a
 re-run continues from the tracking position instead of dropping again.
 
+The replay writes without the read models' secondary indexes (`projections.base.Index`: only keys and
+the index the fan-out matches through are kept), and builds them once it is done: one sort per index
+instead of an index entry per row written and per update. They are built before the markers go and the
+workers' claims are released; after an interruption, the re-run or any process's start builds them.
+
 Alerts keep their delivery history: the fan-out applies the `AlertDelivery` events recorded by delivery,
 so an alert that was sent comes back as sent and is not sent again.
 
@@ -201,7 +206,7 @@ class Rebuilder:
                     report.resumed.append(model.name)
                     continue
                 db.drop(model.tables, model.tracking_names())
-                model.create_tables()
+                model.create_tables(indexes=False)
                 with db.transaction() as sql:
                     sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
                     sql.execute(
@@ -209,6 +214,10 @@ class Rebuilder:
                         (model.name, utc_iso(datetime.now(UTC))),
                     )
                 report.rebuilt.append(model.name)
+            # The replay writes without the secondary indexes, which are built once it is done. A resumed
+            # run's tables may have them again (any process's start makes them): they go first.
+            secondary = list(dict.fromkeys(index for model in chosen for index in model.indexes()))
+            db.create([index.drop() for index in secondary])
             self._catch_up_what_they_read(chosen, progress)
             report.head = self.app.recorder.max_notification_id() or 0
             if processes > 1 and self.run_part is not None and self.conninfo is not None:
@@ -224,6 +233,10 @@ class Rebuilder:
                     read_ahead=read_ahead,
                 )
                 replay(follower, report=report, progress=progress)
+            # Before the markers go and the claims are released: no worker uses a read model without its
+            # indexes. A rebuild stopped before this point leaves its markers; a re-run resumes and builds
+            # them here, and any process's start builds them too (`ReadModel.create_tables`).
+            db.create([index.create() for index in secondary])
             with db.transaction() as sql:
                 for model in chosen:
                     sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
