@@ -56,6 +56,9 @@ class RequestsView(ReadModel):
             "reason TEXT, requested_at TEXT NOT NULL, updated_at TEXT NOT NULL, position BIGINT NOT NULL, "
             "first_position BIGINT NOT NULL, "
             "PRIMARY KEY (kind, request_id))",
+            # Applying a status change finds the request by its aggregate (`apply`'s UPDATE): needed while
+            # events are applied, a rebuild's replay included, so it is part of the table, not `indexes()`.
+            f"CREATE INDEX IF NOT EXISTS {REQUESTS}_by_aggregate ON {REQUESTS} (aggregate_id)",
         ]
 
     def indexes(self) -> list[Index]:
