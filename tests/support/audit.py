@@ -12,11 +12,15 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jawazat_events.bootstrap import Container, bootstrap
+from jawazat_events.domain.errors import NotSubscribed
+from jawazat_events.generate import FeedGenerator, establishment_numbers
 from tests.support import (
     RESIDENT,
     SPONSOR_A,
@@ -35,6 +39,8 @@ TEST_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
 READ_MODELS = ["subscription_index", "people", "requests", "request_notifications", "fanout", "person_links"]
 A_MOBILE, A_EMAIL = "+966551112233", "hr@amal.example"
 B_EMAIL = "ops@nakheel.example"
+# The populated store of the rebuild tests (`populate`): people, feed events, generator seed.
+PEOPLE, EVENTS, SEED = 40, 400, 21
 
 
 @dataclass
@@ -137,3 +143,41 @@ def digest(container: Container) -> dict[str, tuple[int, str]]:
         for name in projection.tracking_names():
             found[f"tracking {name}"] = (container.read_models.db.position(name), "")
     return found
+
+
+def populate(container: Container) -> None:
+    """The auditors' scenario, then a generated feed whose people half have subscriptions, processed live."""
+    build_world(container)
+    lines = list(FeedGenerator(people=PEOPLE, events=EVENTS, seed=SEED).lines())
+    ingest(container, lines[:PEOPLE])
+    service = container.establishments
+    for number in establishment_numbers(PEOPLE, SEED):
+        service.register(unified_number=number, name=f"Est {number}", email=f"e{number}@example.com")
+    subscribed = [json.loads(item) for item in lines[:PEOPLE:2]]
+    for item in subscribed:
+        service.subscribe(
+            item["sponsor"], item["id_number"], notification_types="entry_exit,visa,passport_renewal"
+        )
+    ingest(container, lines[PEOPLE : EVENTS // 2])
+    work_once(container)
+    changed = 0
+    for item in subscribed:  # some subscriptions ended with a transfer meanwhile
+        try:
+            service.change(item["sponsor"], item["id_number"], notification_types="visa")
+            changed += 1
+        except NotSubscribed:
+            continue
+    assert changed
+    ingest(container, lines[EVENTS // 2 :])
+    work_once(container, deliver=False)  # some alerts made and not yet sent
+
+
+@contextmanager
+def populated(url: str, folder: Path) -> Iterator[Container]:
+    """A store in clear on `url`, populated (`populate`), its read models made by this start; closed after."""
+    wired = audit_container(url, folder, encrypted=False)
+    try:
+        populate(wired)
+        yield wired
+    finally:
+        wired.close()

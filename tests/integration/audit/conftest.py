@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jawazat_events.bootstrap import Container
-from tests.support.audit import World, audit_container, build_world
+from tests.support.audit import World, audit_container, build_world, populated
 
 
 @pytest.fixture(name="store_mode", params=["clear", "encrypted"])
@@ -31,3 +31,10 @@ def audited_fixture(database_url: str, tmp_path: Path, store_mode: str) -> Itera
 def world_fixture(audited: Container) -> World:
     """The scenario recorded on `audited`."""
     return build_world(audited)
+
+
+@pytest.fixture
+def clear_live(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    """The populated store on each backend, in clear only (for the rebuild's own mechanics)."""
+    with populated(database_url, tmp_path) as wired:
+        yield wired

@@ -15,9 +15,8 @@ from jawazat_events.bootstrap import Container, bootstrap
 from jawazat_events.projections.tables import DIGEST_ITEMS
 from jawazat_events.scheduler import run_job
 from jawazat_events.services.ingest import parse_lines
-from tests.integration.audit.test_rebuild import populate
 from tests.support import work_once
-from tests.support.audit import digest
+from tests.support.audit import digest, populate
 from tests.support.expiry import registered, resident
 
 PARTITIONS = 3

@@ -3,7 +3,6 @@ identical to what live processing made, sent alerts are not sent again, and an i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,41 +11,11 @@ import pytest
 from jawazat_events.audit.rebuild import RebuildRefused
 from jawazat_events.bootstrap import Container
 from jawazat_events.domain.delivery import AlertDelivery
-from jawazat_events.domain.errors import DomainError, NotSubscribed
-from jawazat_events.generate import FeedGenerator, establishment_numbers
+from jawazat_events.domain.errors import DomainError
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.projections.tables import REBUILD_MARKERS
-from tests.support import ingest, notifications, work_once
-from tests.support.audit import READ_MODELS, audit_container, build_world, digest
-
-PEOPLE, EVENTS, SEED = 40, 400, 21
-
-
-def populate(container: Container) -> None:
-    """The auditors' scenario, then a generated feed whose people half have subscriptions, processed live."""
-    build_world(container)
-    lines = list(FeedGenerator(people=PEOPLE, events=EVENTS, seed=SEED).lines())
-    ingest(container, lines[:PEOPLE])
-    service = container.establishments
-    for number in establishment_numbers(PEOPLE, SEED):
-        service.register(unified_number=number, name=f"Est {number}", email=f"e{number}@example.com")
-    subscribed = [json.loads(item) for item in lines[:PEOPLE:2]]
-    for item in subscribed:
-        service.subscribe(
-            item["sponsor"], item["id_number"], notification_types="entry_exit,visa,passport_renewal"
-        )
-    ingest(container, lines[PEOPLE : EVENTS // 2])
-    work_once(container)
-    changed = 0
-    for item in subscribed:  # some subscriptions ended with a transfer meanwhile
-        try:
-            service.change(item["sponsor"], item["id_number"], notification_types="visa")
-            changed += 1
-        except NotSubscribed:
-            continue
-    assert changed
-    ingest(container, lines[EVENTS // 2 :])
-    work_once(container, deliver=False)  # some alerts made and not yet sent
+from tests.support import notifications, work_once
+from tests.support.audit import PEOPLE, READ_MODELS, audit_container, build_world, digest, populate
 
 
 @pytest.fixture
@@ -54,17 +23,6 @@ def live(audited: Container) -> Container:
     """The populated store on each backend, in clear and encrypted."""
     populate(audited)
     return audited
-
-
-@pytest.fixture
-def clear_live(database_url: str, tmp_path: Path) -> Iterator[Container]:
-    """The populated store on each backend, in clear only (for the rebuild's own mechanics)."""
-    wired = audit_container(database_url, tmp_path, encrypted=False)
-    try:
-        populate(wired)
-        yield wired
-    finally:
-        wired.close()
 
 
 def test_a_rebuild_gives_identical_read_models(live: Container) -> None:

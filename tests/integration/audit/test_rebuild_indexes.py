@@ -12,8 +12,7 @@ import pytest
 
 from jawazat_events.bootstrap import Container
 from jawazat_events.projections.base import ReadModelDatabase, Sql
-from tests.integration.audit.test_rebuild import populate
-from tests.support.audit import READ_MODELS, audit_container, digest
+from tests.support.audit import READ_MODELS, digest, populated
 
 
 def index_rows(sql: Sql) -> list[dict[str, Any]]:
@@ -60,38 +59,24 @@ def before_building(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
 
 
 @pytest.fixture
-def live(database_url: str, tmp_path: Path) -> Iterator[Container]:
-    """The populated store on each backend (in clear), its read models made by this start."""
-    wired = audit_container(database_url, tmp_path, encrypted=False)
-    try:
-        populate(wired)
-        yield wired
-    finally:
-        wired.close()
-
-
-@pytest.fixture
 def pg_live(pg_database_url: str, tmp_path: Path) -> Iterator[Container]:
-    wired = audit_container(pg_database_url, tmp_path, encrypted=False)
-    try:
-        populate(wired)
+    """The populated store on PostgreSQL only (the parallel rebuild)."""
+    with populated(pg_database_url, tmp_path) as wired:
         yield wired
-    finally:
-        wired.close()
 
 
 def test_a_rebuild_leaves_the_indexes_a_fresh_start_makes(
-    live: Container, before_building: list[set[str]]
+    clear_live: Container, before_building: list[set[str]]
 ) -> None:
-    fresh = indexes(live)
-    deferred = secondary(live)
+    fresh = indexes(clear_live)
+    deferred = secondary(clear_live)
     assert deferred and deferred <= set(fresh)
-    before = digest(live)
-    assert live.rebuilder.rebuild().rebuilt == READ_MODELS
+    before = digest(clear_live)
+    assert clear_live.rebuilder.rebuild().rebuilt == READ_MODELS
     # Just before the rebuild built its indexes, none of them was there: the replay ran without them.
     assert before_building and not before_building[-1] & deferred
-    assert indexes(live) == fresh
-    assert digest(live) == before
+    assert indexes(clear_live) == fresh
+    assert digest(clear_live) == before
 
 
 @pytest.mark.postgres
@@ -109,10 +94,10 @@ def test_a_parallel_rebuild_leaves_the_indexes_a_fresh_start_makes(
 
 @pytest.mark.parametrize("restored_by", ["a start", "the next rebuild"])
 def test_a_rebuild_stopped_midway_leaves_the_indexes_to_the_next_start_or_rebuild(
-    live: Container, restored_by: str
+    clear_live: Container, restored_by: str
 ) -> None:
-    fresh = indexes(live)
-    before = digest(live)
+    fresh = indexes(clear_live)
+    before = digest(clear_live)
 
     class Stop(Exception):
         pass
@@ -122,17 +107,18 @@ def test_a_rebuild_stopped_midway_leaves_the_indexes_to_the_next_start_or_rebuil
             raise Stop
 
     with pytest.raises(Stop):
-        live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
-    assert set(indexes(live)) == set(fresh) - secondary(live)
+        clear_live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
+    assert set(indexes(clear_live)) == set(fresh) - secondary(clear_live)
     if restored_by == "a start":
         # What every process does on start (worker, serve, the CLI): make what is missing.
-        other = Container(settings=live.settings)
+        other = Container(settings=clear_live.settings)
         try:
             _ = other.read_models
         finally:
             other.close()
-        assert indexes(live) == fresh
-    report = live.rebuilder.rebuild(batch_size=50)  # resumes (with its indexes dropped again), builds them
+        assert indexes(clear_live) == fresh
+    # Resumes (with its indexes dropped again), then builds them.
+    report = clear_live.rebuilder.rebuild(batch_size=50)
     assert (report.rebuilt, report.resumed) == ([], READ_MODELS)
-    assert indexes(live) == fresh
-    assert digest(live) == before
+    assert indexes(clear_live) == fresh
+    assert digest(clear_live) == before
