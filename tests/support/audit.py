@@ -181,3 +181,21 @@ def populated(url: str, folder: Path) -> Iterator[Container]:
         yield wired
     finally:
         wired.close()
+
+
+class RebuildStopped(Exception):
+    """Raised by `stop_rebuild_midway`'s progress hook: a rebuild cut short, as a crash would cut it."""
+
+
+def stop_rebuild_midway(container: Container, *, batch_size: int = 50) -> None:
+    """Start a rebuild and stop it after two batches: its markers stay behind, as after a crash."""
+
+    def stop_after_two(stage: str, done: int, head: int) -> None:
+        if done >= 2 * batch_size and done < head:
+            raise RebuildStopped
+
+    try:
+        container.rebuilder.rebuild(batch_size=batch_size, progress=stop_after_two)
+    except RebuildStopped:
+        return
+    raise AssertionError("the rebuild finished before it could be stopped")

@@ -184,20 +184,23 @@ def test_states_the_fast_path_leaves_to_the_library_get_its_answer(state: bytes)
     decode_both("clear", stored)
 
 
-def test_an_unknown_topic_gets_the_librarys_error() -> None:
-    stored = MAPPERS["clear"].to_stored_event(
-        Person.BorderCrossed(
-            originator_id=UUID(int=1),
-            originator_version=2,
-            timestamp=datetime(2026, 1, 5, tzinfo=UTC),
-            id_number="2000000006",
-            event_id="e-1",
-            occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
-            sponsor="7000000001",
-            direction="exit",
-            port="RUH",
-        )
+def _crossing() -> Person.BorderCrossed:
+    """One border crossing, as the domain records it."""
+    return Person.BorderCrossed(
+        originator_id=UUID(int=1),
+        originator_version=2,
+        timestamp=datetime(2026, 1, 5, tzinfo=UTC),
+        id_number="2000000006",
+        event_id="e-1",
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+        sponsor="7000000001",
+        direction="exit",
+        port="RUH",
     )
+
+
+def test_an_unknown_topic_gets_the_librarys_error() -> None:
+    stored = MAPPERS["clear"].to_stored_event(_crossing())
     decode_both(
         "clear", StoredEvent(stored.originator_id, 2, "jawazat_events.domain.person:Nobody", stored.state)
     )
@@ -226,17 +229,7 @@ def test_an_upcasting_class_gets_the_librarys_event(name: str, version: int) -> 
 
 
 def test_a_wrong_key_gets_the_librarys_error() -> None:
-    event = Person.BorderCrossed(
-        originator_id=UUID(int=1),
-        originator_version=2,
-        timestamp=datetime(2026, 1, 5, tzinfo=UTC),
-        id_number="2000000006",
-        event_id="e-1",
-        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
-        sponsor="7000000001",
-        direction="exit",
-        port="RUH",
-    )
+    event = _crossing()
     other_key = base64.b64encode(bytes(range(1, 33))).decode("ascii")
     other = JawazatApplication(env=POPO | {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": other_key}).mapper
     decode_both("encrypted", other.to_stored_event(event))

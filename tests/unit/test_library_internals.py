@@ -7,12 +7,18 @@ from __future__ import annotations
 import importlib
 import inspect
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jawazat_events.library_internals import PINNED_SHAPES, PINNED_VERSION, PinnedShape
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from jawazat_events.domain.person import Person
 
 
 def test_the_pinned_library_version_is_installed() -> None:
@@ -71,11 +77,29 @@ def test_our_recorders_replace_exactly_those_steps() -> None:
     assert SQLiteEventStoreRecorder._insert_events is not SQLiteApplicationRecorder._insert_events
 
 
+def _salem(when: datetime) -> Person:
+    """A person registered through the aggregate's command (the library's path), with one event."""
+    from datetime import date
+
+    from jawazat_events.domain.person import Person
+
+    return Person.register(
+        id_number="1000000008",
+        event_id="e-1",
+        occurred_at=when,
+        sponsor="7000000001",
+        name_ar="سالم",
+        name_en="Salem",
+        nationality="SAU",
+        passport_number="A1234567",
+        passport_issue_date=date(2020, 1, 1),
+        passport_expiry_date=date(2030, 1, 1),
+    )
+
+
 def test_an_event_applied_through_its_decorated_body_changes_the_aggregate_as_mutate_does() -> None:
     import copy
     from datetime import UTC, date, datetime
-
-    from eventsourcing.domain import Aggregate
 
     from jawazat_events.domain.person import Person
     from jawazat_events.library_internals import decorated_body
@@ -85,21 +109,7 @@ def test_an_event_applied_through_its_decorated_body_changes_the_aggregate_as_mu
     rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
     when = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
-    def registered() -> Aggregate:
-        return Person.register(
-            id_number="1000000008",
-            event_id="e-1",
-            occurred_at=when,
-            sponsor="7000000001",
-            name_ar="سالم",
-            name_en="Salem",
-            nationality="SAU",
-            passport_number="A1234567",
-            passport_issue_date=date(2020, 1, 1),
-            passport_expiry_date=date(2030, 1, 1),
-        )
-
-    by_library = registered()
+    by_library = _salem(when)
     by_library.collect_events()
     by_body = copy.deepcopy(by_library)
     assert isinstance(by_library, Person) and isinstance(by_body, Person)
@@ -207,18 +217,7 @@ def test_an_event_made_and_applied_in_one_step_equals_event_then_mutate() -> Non
 
     rows = EventRows(JawazatApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper)
     when = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    person = Person.register(
-        id_number="1000000008",
-        event_id="e-1",
-        occurred_at=when,
-        sponsor="7000000001",
-        name_ar="سالم",
-        name_en="Salem",
-        nationality="SAU",
-        passport_number="A1234567",
-        passport_issue_date=date(2020, 1, 1),
-        passport_expiry_date=date(2030, 1, 1),
-    )
+    person = _salem(when)
     person.collect_events()
     decisions = [
         (Person.BorderCrossed, person.decide_crossing, {"direction": "entry", "port": "RUH"}),

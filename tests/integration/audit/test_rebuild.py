@@ -15,7 +15,15 @@ from jawazat_events.domain.errors import DomainError
 from jawazat_events.projections.queries import list_alerts
 from jawazat_events.projections.tables import REBUILD_MARKERS
 from tests.support import notifications, work_once
-from tests.support.audit import PEOPLE, READ_MODELS, audit_container, build_world, digest, populate
+from tests.support.audit import (
+    PEOPLE,
+    READ_MODELS,
+    audit_container,
+    build_world,
+    digest,
+    populate,
+    stop_rebuild_midway,
+)
 
 
 @pytest.fixture
@@ -66,16 +74,7 @@ def test_sent_alerts_are_not_sent_again(live: Container) -> None:
 
 def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
     before = digest(clear_live)
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_two(stage: str, done: int, head: int) -> None:
-        if done >= 2 * 50 and done < head:
-            raise Stop
-
-    with pytest.raises(Stop):
-        clear_live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
+    stop_rebuild_midway(clear_live)
     assert digest(clear_live) != before
     with clear_live.read_models.db.reading() as sql:
         assert len(sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall()) == 6

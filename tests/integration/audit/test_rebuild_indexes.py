@@ -12,7 +12,7 @@ import pytest
 
 from jawazat_events.bootstrap import Container
 from jawazat_events.projections.base import ReadModelDatabase, Sql
-from tests.support.audit import READ_MODELS, digest, populated
+from tests.support.audit import READ_MODELS, digest, populated, stop_rebuild_midway
 
 
 def index_rows(sql: Sql) -> list[dict[str, Any]]:
@@ -98,16 +98,7 @@ def test_a_rebuild_stopped_midway_leaves_the_indexes_to_the_next_start_or_rebuil
 ) -> None:
     fresh = indexes(clear_live)
     before = digest(clear_live)
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_two(stage: str, done: int, head: int) -> None:
-        if done >= 2 * 50 and done < head:
-            raise Stop
-
-    with pytest.raises(Stop):
-        clear_live.rebuilder.rebuild(batch_size=50, progress=stop_after_two)
+    stop_rebuild_midway(clear_live)
     assert set(indexes(clear_live)) == set(fresh) - secondary(clear_live)
     if restored_by == "a start":
         # What every process does on start (worker, serve, the CLI): make what is missing.
