@@ -65,6 +65,7 @@ class SharedReads:
     def __init__(self, app: JawazatApplication, *, topics: Sequence[str], batch_size: int) -> None:
         self.app = app
         self.topics = tuple(topics)
+        self._covered = frozenset(topics)
         self.batch_size = batch_size
         self._last: tuple[tuple[int, int], list[Positioned], int] | None = None
         self.reads = 0  # stretches read from the store
@@ -72,15 +73,15 @@ class SharedReads:
     def read(self, start: int, stop: int, topics: Sequence[str]) -> tuple[list[Positioned], int] | None:
         """The events from `start` up to `stop` with one of `topics` (every topic when empty), and the
         position covered; None if the pass's topics do not cover `topics` (the follower reads itself)."""
-        if self.topics and not (topics and set(topics) <= set(self.topics)):
+        wanted = frozenset(topics)
+        if self._covered and not (wanted and wanted <= self._covered):
             return None
         if self._last is None or self._last[0] != (start, stop):
             self._last = ((start, stop), *_read_decoded(self.app, start, stop, self.topics, self.batch_size))
             self.reads += 1
         _, batch, upto = self._last
-        if set(topics) == set(self.topics):
+        if wanted == self._covered:
             return batch, upto
-        wanted = frozenset(topics)
         return [item for item in batch if item.topic in wanted], upto
 
 
