@@ -253,6 +253,15 @@ class ReadModelDatabase:
                 cursor.execute(_DERIVED_SETTINGS if derived else _SETTINGS, prepare=False)
             yield Sql(cursor, postgres=self.postgres)
 
+    def analyze(self, tables: Iterable[str]) -> None:
+        """Refresh the planner's statistics of these tables (PostgreSQL), after they were written anew
+        (a rebuild): the queries that read them are planned from these, not from the emptied tables'."""
+        if not self.postgres:
+            return
+        with self.transaction() as sql:
+            for table in dict.fromkeys(tables):
+                sql.execute(f"ANALYZE {table}")
+
     @contextmanager
     def reading(self) -> Iterator[Sql]:
         """A read-only transaction (one consistent snapshot on PostgreSQL)."""
@@ -361,6 +370,9 @@ class ReadModel:
     # Whether a parked event can be applied later, out of order (`jawazat projections retry-parked`); a read
     # model whose rows are versions by position says False, and is rebuilt after the fix instead.
     retry_in_place: ClassVar[bool] = True
+    # Whether each row depends only on the events of one aggregate (the people view): a rebuild then
+    # replays it aggregate by aggregate (`replay_aggregates`), each row written once, not once per batch.
+    by_aggregate: ClassVar[bool] = False
 
     def __init__(self, db: ReadModelDatabase, *, partitions: int = 1) -> None:
         self.db = db
@@ -484,17 +496,21 @@ class ReadModel:
                 if classify(error) is Failure.TRANSIENT:
                     raise
                 failure = error
-        self._write(at, end, fence, lambda sql: parking.park(sql, model=self, item=item, error=failure))
+        self._write(at, end, fence, lambda sql: self.park(sql, item, failure, tries=PARK_AFTER_TRIES))
+        return 0
+
+    def park(self, sql: Sql, item: Positioned, error: BaseException, *, tries: int = 1) -> None:
+        """Park an event this read model cannot apply, in the caller's transaction, and say so."""
+        parking.park(sql, model=self, item=item, error=error)
         log.error(
             "%s: parked the event at position %d (%s) after %d tries: %s: %s",
             self.name,
             item.position,
             parking.event_type_of(item),
-            PARK_AFTER_TRIES,
-            type(failure).__name__,
-            failure,
+            tries,
+            type(error).__name__,
+            error,
         )
-        return 0
 
     def _commit(self, items: Sequence[Positioned], at: dict[int, int], end: int, fence: Fence | None) -> int:
         created = 0
@@ -530,6 +546,12 @@ class ReadModel:
 
     def apply(self, sql: Sql, item: Positioned) -> None:
         """Apply one event; unknown events are ignored explicitly by the subclass's dispatch."""
+        raise NotImplementedError
+
+    def replay_aggregates(self, sql: Sql, streams: Iterable[Sequence[Positioned]]) -> None:
+        """A rebuild's replay of a `by_aggregate` read model: each stream is every event of one aggregate
+        up to the rebuild's head, in recording order; write the rows they make, replacing whatever a
+        stopped rebuild left, and park what cannot be applied (`park`), as a batch would."""
         raise NotImplementedError
 
     # Topics of the events whose effect reaches rows of other partitions: a rebuild that ran the partitions

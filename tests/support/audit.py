@@ -187,11 +187,12 @@ class RebuildStopped(Exception):
     """Raised by `stop_rebuild_midway`'s progress hook: a rebuild cut short, as a crash would cut it."""
 
 
-def stop_rebuild_midway(container: Container, *, batch_size: int = 50) -> None:
-    """Start a rebuild and stop it after two batches: its markers stay behind, as after a crash."""
+def stop_rebuild_midway(container: Container, *, batch_size: int = 50, stage: str = "rebuild") -> None:
+    """Start a rebuild and stop it in `stage` after two batches: its markers stay behind, as after a
+    crash. "rebuild" is the replay in recording order; "people (by aggregate)" the people view's."""
 
-    def stop_after_two(stage: str, done: int, head: int) -> None:
-        if done >= 2 * batch_size and done < head:
+    def stop_after_two(at: str, done: int, head: int) -> None:
+        if at == stage and done >= 2 * batch_size and done < head:
             raise RebuildStopped
 
     try:

@@ -28,7 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Tracking
@@ -43,6 +44,7 @@ from jawazat_events.projections.read_models import ReadModels
 from jawazat_events.projections.runner import Follower
 from jawazat_events.projections.tables import HEARTBEATS, REBUILD_MARKERS
 from jawazat_events.services.application import JawazatApplication
+from jawazat_events.store import recorder_of
 
 MARKER_COLUMNS = "projection TEXT PRIMARY KEY, started_at TEXT"
 Progress = Callable[[str, int, int], None]  # (stage, position reached, head)
@@ -218,25 +220,36 @@ class Rebuilder:
             # run's tables may have them again (any process's start makes them): they go first.
             secondary = list(dict.fromkeys(index for model in chosen for index in model.indexes()))
             db.create([index.drop() for index in secondary])
+            # The replay reads the store by positions: planned from the events table's statistics.
+            recorder_of(self.app).refresh_statistics()
             self._catch_up_what_they_read(chosen, progress)
             report.head = self.app.recorder.max_notification_id() or 0
-            if processes > 1 and self.run_part is not None and self.conninfo is not None:
-                self.replay_parallel(
-                    chosen, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
+            # Read models made of one aggregate's events per row go aggregate by aggregate, each row
+            # written once; the others follow the store in recording order.
+            by_aggregate = [model for model in chosen if model.by_aggregate and model.partitions == 1]
+            for model in by_aggregate:
+                report.events_read += replay_by_aggregate(
+                    self.app, model, head=report.head, page=batch_size, progress=progress
                 )
-            else:
+            in_order = [model for model in chosen if model not in by_aggregate]
+            if in_order and processes > 1 and self.run_part is not None and self.conninfo is not None:
+                self.replay_parallel(
+                    in_order, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
+                )
+            elif in_order:
                 fast = PipelinedDatabase(db)
                 follower = Follower(
                     self.app,
-                    *(model.on(fast) for model in chosen),
+                    *(model.on(fast) for model in in_order),
                     batch_size=batch_size,
                     read_ahead=read_ahead,
                 )
-                replay(follower, report=report, progress=progress)
+                replay(follower, report=report, progress=progress, head=report.head)
             # Before the markers go and the claims are released: no worker uses a read model without its
             # indexes. A rebuild stopped before this point leaves its markers; a re-run resumes and builds
             # them here, and any process's start builds them too (`ReadModel.create_tables`).
             db.create([index.create() for index in secondary])
+            db.analyze(table for model in chosen for table in model.tables)
             with db.transaction() as sql:
                 for model in chosen:
                     sql.execute(f"DELETE FROM {REBUILD_MARKERS} WHERE projection = ?", (model.name,))
@@ -367,6 +380,54 @@ def _goes_first(model: ReadModel, chosen: Sequence[ReadModel]) -> bool:
     return any(model.name in other.reads_from for other in chosen) or any(
         set(model.tables) & set(other.tables) for other in later
     )
+
+
+def replay_by_aggregate(
+    app: JawazatApplication,
+    model: ReadModel,
+    *,
+    head: int,
+    page: int = 5000,
+    progress: Progress | None = None,
+) -> int:
+    """Replay a `by_aggregate` read model up to `head` aggregate by aggregate: the store read in
+    (originator id, version) order (`events_by_originator`, a page at a time), each aggregate's events
+    handed over together (`ReadModel.replay_aggregates`), so each row is written once instead of once per
+    batch that touches it. Returns the events read.
+
+    Each page's rows commit on their own; the tracking position moves to `head` only with the last
+    aggregate's rows. A rebuild stopped midway has not moved it: the re-run replays every aggregate again,
+    and their rows replace the ones left (each is made from all of its aggregate's events)."""
+    start = model.positions()[0]
+    if start >= head:
+        return 0
+    to_domain = app.decoder.to_domain_event
+    stage = f"{model.name} (by aggregate)"
+    carried: list[Positioned] = []  # the page's last aggregate, whose events may go on in the next page
+    read = 0
+    for found in recorder_of(app).events_by_originator(topics=model.topics, stop=head, page=page):
+        read += len(found)
+        streams = [carried] if carried else []
+        owner = carried[0].event.originator_id if carried else None
+        for n in found:
+            if n.originator_id != owner:
+                streams.append([])
+                owner = n.originator_id
+            streams[-1].append(Positioned(to_domain(n), n.id, n.topic))
+        carried = streams.pop()
+        if streams:
+            with model.db.transaction(derived=True) as sql:
+                model.replay_aggregates(sql, streams)
+        if progress is not None:
+            # How far through the key order: the ids are uuid5 hashes, spread evenly over their 128 bits.
+            progress(stage, head * (cast(UUID, owner).int >> 96) // 2**32, head)
+    with model.db.transaction(derived=True) as sql:
+        model.db.hold_positions(sql, {model.tracking_name(0): start})
+        model.replay_aggregates(sql, [carried] if carried else [])
+        model.db.record_tracking(sql, Tracking(model.tracking_name(0), head))
+    if progress is not None:
+        progress(stage, head, head)
+    return read
 
 
 def replay(

@@ -72,9 +72,10 @@ def test_sent_alerts_are_not_sent_again(live: Container) -> None:
     assert digest(live) == before
 
 
-def test_an_interrupted_rebuild_resumes(clear_live: Container) -> None:
+@pytest.mark.parametrize("stage", ["rebuild", "people (by aggregate)"])
+def test_an_interrupted_rebuild_resumes(clear_live: Container, stage: str) -> None:
     before = digest(clear_live)
-    stop_rebuild_midway(clear_live)
+    stop_rebuild_midway(clear_live, stage=stage)
     assert digest(clear_live) != before
     with clear_live.read_models.db.reading() as sql:
         assert len(sql.execute(f"SELECT * FROM {REBUILD_MARKERS}").fetchall()) == 6
