@@ -28,6 +28,7 @@ from jawazat_events.projections.base import Fence, Positioned, ReadModel
 from jawazat_events.projections.deferred import DeferredAdvances
 from jawazat_events.projections.failures import PositionMoved
 from jawazat_events.services.application import JawazatApplication
+from jawazat_events.store import recorder_of
 
 log = logging.getLogger(__name__)
 # Read-your-writes catch-ups give up after this many refusals by a concurrent follower.
@@ -135,6 +136,7 @@ class Follower:
         self.deferred = deferred  # a following worker's: positions of empty stretches committed later
         self.shared = shared  # a worker pass's: the new events read once for all its read models
         self.topics = topics_of(models)
+        self._statistics_checked = False
 
     def positions(self) -> dict[int, int]:
         """Tracking position per followed partition of the (first) read model."""
@@ -172,6 +174,11 @@ class Follower:
             batch, upto = share
         else:
             batch, upto = self._read(start, stop)
+        if upto < stop and not self._statistics_checked:
+            # A backlog: its batches are read by positions, planned from the store's statistics, which a
+            # bulk load leaves stale until autovacuum runs (if it runs): checked once per follower.
+            self._statistics_checked = True
+            recorder_of(self.app).refresh_statistics()
         if self._reading and upto < stop:
             if self._reader is None:  # started at the first full batch: a short catch-up never needs it
                 self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")

@@ -39,7 +39,6 @@ from jawazat_events.projections.listener import Listener
 from jawazat_events.projections.runner import Follower, SharedReads, topics_of
 from jawazat_events.projections.tables import ALERTS, ALERTS_CHANNEL
 from jawazat_events.services.delivery_loop import DeliveryLoop
-from jawazat_events.store import recorder_of
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,6 @@ MAX_BACKOFF_SECONDS = 10.0
 # Claims are rebalanced (with the heartbeat) at most this often while following, and a pass runs at
 # least every HEARTBEAT_SECONDS even when nothing is notified (claims.LIVE_FOR is 15 s).
 REBALANCE_SECONDS = 1.0
-# How often a worker checks that the store's planner statistics are fresh (`refresh_statistics`).
-STATISTICS_SECONDS = 60.0
 HEARTBEAT_SECONDS = 5.0
 # How long `run_forever` waits for its LISTEN connection before its first pass.
 LISTEN_START_SECONDS = 5.0
@@ -79,7 +76,6 @@ class Worker:
         self.read_models = container.read_models
         self.claims = Claims(container.postgres_conninfo(), partitions=container.settings.fanout_partitions)
         self._rebalanced_at = 0.0
-        self._statistics_at = -STATISTICS_SECONDS  # checked at the first pass
         self.woken = 0  # idle waits ended by a wake-up (a NOTIFY) rather than by their time running out
         self.listener: Listener | None = None
         self.delivery_loop: DeliveryLoop | None = None
@@ -99,10 +95,6 @@ class Worker:
             self.claims.rebalance()
             self._rebalanced_at = time.monotonic()
         app = self.container.app
-        if time.monotonic() - self._statistics_at >= STATISTICS_SECONDS:
-            # A backlog (a bulk load, a long stop) is read batch by batch: planned from fresh statistics.
-            recorder_of(app).refresh_statistics()
-            self._statistics_at = time.monotonic()
         head = app.recorder.max_notification_id() or 0
         summary = WorkerSummary(head=head)
         size = self.container.settings.projection_batch_size

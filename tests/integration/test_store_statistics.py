@@ -4,7 +4,7 @@ Reading a stretch of positions is planned from the events table's statistics. Wi
 off, as on the project's machines, or not yet run after a bulk load) PostgreSQL sorted everything from
 the stretch's start to the head for every batch: a rebuild of 1M events ran at less than half its rate.
 After a bulk load the refresh runs ANALYZE on what changed a lot, and the batch read walks the position
-index instead of sorting.
+index instead of sorting; a follower meeting a backlog refreshes them before its next batch.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from jawazat_events.bootstrap import Container
 from jawazat_events.generate import FeedGenerator
+from jawazat_events.projections.runner import Follower
 from jawazat_events.store import STALE_ROWS, recorder_of
 from tests.support.stores import fresh_container
 
@@ -49,20 +51,27 @@ def _nodes(plan: dict[str, Any]) -> list[str]:
     return [plan["Node Type"], *(n for child in plan.get("Plans", []) for n in _nodes(child))]
 
 
+def _bulk_loaded(wired: Container) -> tuple[str, str]:
+    """Load 12,000 events and wait until PostgreSQL counts them as changed since the last ANALYZE (none);
+    returns the connection string and the events table."""
+    lines = list(FeedGenerator(people=3_000, events=12_000, seed=5).lines())
+    results = [result.status for result, _ in wired.ingestor.ingest_lines(lines)]
+    assert results.count("accepted") == len(lines)
+    table = recorder_of(wired.app).events_table_name
+    conninfo = wired.postgres_conninfo()
+    assert conninfo is not None
+    # The ingest's backends report their counts when they go idle (within about a second).
+    deadline = time.monotonic() + 30
+    while _changed_since_analyze(conninfo, table) < STALE_ROWS:
+        assert time.monotonic() < deadline, "the store's change counts never reached pg_stat"
+        time.sleep(0.5)
+    return conninfo, table
+
+
 def test_a_bulk_load_gets_statistics_and_batches_read_the_position_index(tmp_path: Path) -> None:
     with fresh_container("postgres", tmp_path) as wired:
-        lines = list(FeedGenerator(people=3_000, events=12_000, seed=5).lines())
-        results = [result.status for result, _ in wired.ingestor.ingest_lines(lines)]
-        assert results.count("accepted") == len(lines)
+        conninfo, table = _bulk_loaded(wired)
         recorder = recorder_of(wired.app)
-        table = recorder.events_table_name
-        conninfo = wired.postgres_conninfo()
-        assert conninfo is not None
-        # The ingest's backends report their counts when they go idle (within about a second).
-        deadline = time.monotonic() + 30
-        while _changed_since_analyze(conninfo, table) < STALE_ROWS:
-            assert time.monotonic() < deadline, "the store's change counts never reached pg_stat"
-            time.sleep(0.5)
         topics = [f"jawazat_events.domain.person:Person.{name}" for name in ("Registered", "BorderCrossed")]
         assert "Sort" in _nodes(_batch_plan(conninfo, table, topics))  # no statistics: sorted per batch
 
@@ -71,3 +80,14 @@ def test_a_bulk_load_gets_statistics_and_batches_read_the_position_index(tmp_pat
         assert "Sort" not in _nodes(_batch_plan(conninfo, table, topics))
         assert _changed_since_analyze(conninfo, table) < STALE_ROWS
         assert recorder.refresh_statistics() == []  # fresh: nothing to do
+
+
+def test_a_follower_meeting_a_backlog_refreshes_them_first(tmp_path: Path) -> None:
+    with fresh_container("postgres", tmp_path) as wired:
+        conninfo, table = _bulk_loaded(wired)
+        people = wired.read_models.named("people")
+
+        Follower(wired.app, people, batch_size=1_000).drain()
+
+        assert _changed_since_analyze(conninfo, table) < STALE_ROWS
+        assert "Sort" not in _nodes(_batch_plan(conninfo, table, list(people.topics)))
