@@ -226,25 +226,19 @@ class Rebuilder:
             report.head = self.app.recorder.max_notification_id() or 0
             # Read models made of one aggregate's events per row go aggregate by aggregate, each row
             # written once; the others follow the store in recording order.
-            by_aggregate = [model for model in chosen if model.by_aggregate and model.partitions == 1]
-            for model in by_aggregate:
-                report.events_read += replay_by_aggregate(
-                    self.app, model, head=report.head, page=batch_size, progress=progress
-                )
-            in_order = [model for model in chosen if model not in by_aggregate]
-            if in_order and processes > 1 and self.run_part is not None and self.conninfo is not None:
+            if processes > 1 and self.run_part is not None and self.conninfo is not None:
                 self.replay_parallel(
-                    in_order, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
+                    chosen, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
                 )
-            elif in_order:
-                fast = PipelinedDatabase(db)
-                follower = Follower(
-                    self.app,
-                    *(model.on(fast) for model in in_order),
+            else:
+                self._replay(
+                    chosen,
+                    head=report.head,
                     batch_size=batch_size,
                     read_ahead=read_ahead,
+                    report=report,
+                    progress=progress,
                 )
-                replay(follower, report=report, progress=progress, head=report.head)
             # Before the markers go and the claims are released: no worker uses a read model without its
             # indexes. A rebuild stopped before this point leaves its markers; a re-run resumes and builds
             # them here, and any process's start builds them too (`ReadModel.create_tables`).
@@ -272,11 +266,7 @@ class Rebuilder:
         every partition, which `settle` applies again at the end."""
         first = [m for m in chosen if _goes_first(m, chosen)]
         if first:
-            fast = PipelinedDatabase(self.models.db)
-            follower = Follower(
-                self.app, *(m.on(fast) for m in first), batch_size=batch_size, read_ahead=read_ahead
-            )
-            replay(follower, report=report, head=report.head)
+            self._replay(first, head=report.head, batch_size=batch_size, read_ahead=read_ahead, report=report)
         units: list[tuple[str, int | None]] = [
             (m.name, k) for m in chosen if m not in first and m.partitions > 1 for k in range(m.partitions)
         ] + [(m.name, None) for m in chosen if m not in first and m.partitions == 1]
@@ -302,18 +292,48 @@ class Rebuilder:
 
     def replay_part(self, part: RebuildPart) -> PartDone:
         """One process's share of a parallel rebuild (called in that process, on its own store)."""
+        report = RebuildReport()
+        self._replay(
+            [self.models.named(name) for name in part.names],
+            head=part.head,
+            batch_size=part.batch_size,
+            read_ahead=part.read_ahead,
+            report=report,
+            partitions=part.partitions or None,
+        )
+        return PartDone(events_read=report.events_read, alerts_created=report.alerts_created)
+
+    def _replay(
+        self,
+        models: Sequence[ReadModel],
+        *,
+        head: int,
+        batch_size: int,
+        read_ahead: bool | None,
+        report: RebuildReport,
+        partitions: Sequence[int] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Replay these read models up to `head`: those made of one aggregate's events per row aggregate
+        by aggregate, each row written once; the others following the store in recording order, their
+        statements pipelined."""
+        by_aggregate = [model for model in models if model.by_aggregate and model.partitions == 1]
+        for model in by_aggregate:
+            report.events_read += replay_by_aggregate(
+                self.app, model, head=head, page=batch_size, progress=progress
+            )
+        in_order = [model for model in models if model not in by_aggregate]
+        if not in_order:
+            return
         fast = PipelinedDatabase(self.models.db)
-        models = [self.models.named(name).on(fast) for name in part.names]
         follower = Follower(
             self.app,
-            *models,
-            batch_size=part.batch_size,
-            partitions=part.partitions or None,
-            read_ahead=part.read_ahead,
+            *(model.on(fast) for model in in_order),
+            batch_size=batch_size,
+            partitions=partitions,
+            read_ahead=read_ahead,
         )
-        report = RebuildReport()
-        replay(follower, report=report, head=part.head)
-        return PartDone(events_read=report.events_read, alerts_created=report.alerts_created)
+        replay(follower, report=report, progress=progress, head=head)
 
     def _settle(self, model: ReadModel, *, head: int, batch_size: int) -> None:
         """Hand `model.settle` its cross-partition events again, in order, in one transaction."""
