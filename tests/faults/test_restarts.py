@@ -91,15 +91,18 @@ def test_a_restart_in_the_middle_of_an_ingest_is_reported_and_a_rerun_completes(
         and "run the same command again" in sentence
     )
     accepted, duplicate, rejected = counts(out)
-    assert 0 < accepted < FEED_EVENTS and (duplicate, rejected) == (0, 0)
+    # A batch whose commit's answer the restart lost may be sent again by the library's retry once the
+    # server is back: it finds the batch stored, and its lines count as duplicate (stored once, not twice).
+    assert 0 < accepted < FEED_EVENTS and rejected == 0 and duplicate in (0, 250)
     # What it reported is stored; the batch in hand at the failure may be too (a commit whose answer was
     # lost), never a part of one.
-    in_hand = stored_count(world.url) - base - accepted
+    in_hand = stored_count(world.url) - base - accepted - duplicate
     assert in_hand in (0, 250), in_hand
 
     again = run_jawazat("ingest", str(feed), env=env, timeout=180)
     assert again.returncode == 0, again.stderr
-    assert counts(again.stdout) == (FEED_EVENTS - accepted - in_hand, accepted + in_hand, 0)
+    stored_before = accepted + duplicate + in_hand
+    assert counts(again.stdout) == (FEED_EVENTS - stored_before, stored_before, 0)
 
     world.expect(items)
     world.container.repair_connections()  # this process's pool met the restart too
