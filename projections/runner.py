@@ -167,6 +167,12 @@ class Follower:
     def _batch(self, start: int, stop: int) -> tuple[list[Positioned], int]:
         """The batch from `start`: the one read ahead if it starts there, else read now; and, while
         draining, the next one is read ahead (in a thread) while this one is applied."""
+        if stop - start >= self.batch_size and not self._statistics_checked:
+            # A backlog (more positions than a batch): its batches are read by positions, planned from
+            # the store's statistics, which a bulk load leaves stale until autovacuum runs (if it runs).
+            # Checked once per follower, before the first of them is read.
+            self._statistics_checked = True
+            recorder_of(self.app).refresh_statistics()
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == (start, stop):
             batch, upto = ahead[1].result()
@@ -174,11 +180,6 @@ class Follower:
             batch, upto = share
         else:
             batch, upto = self._read(start, stop)
-        if upto < stop and not self._statistics_checked:
-            # A backlog: its batches are read by positions, planned from the store's statistics, which a
-            # bulk load leaves stale until autovacuum runs (if it runs): checked once per follower.
-            self._statistics_checked = True
-            recorder_of(self.app).refresh_statistics()
         if self._reading and upto < stop:
             if self._reader is None:  # started at the first full batch: a short catch-up never needs it
                 self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")

@@ -318,7 +318,7 @@ class PostgresEventStoreRecorder(PostgresRecorderHooks):
         not yet run after a bulk load) the planner takes the stretch up to the head for a few rows, and
         sorts all of it for every batch: a rebuild of 1M events ran at 7,600 events/s instead of 16,700
         and a backlog's catch-up alike (docs/capacity.md, "Replay"). Autovacuum does this when it runs;
-        ingest, the worker and the rebuild call this after bulk writes or before long reads."""
+        a follower that meets a backlog (the worker's, a catch-up, a rebuild) calls this before reading it."""
         tables = [self.events_table_name, EVENT_IDS_TABLE, chain.CHAIN_TABLE]
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(

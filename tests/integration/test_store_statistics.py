@@ -4,7 +4,7 @@ Reading a stretch of positions is planned from the events table's statistics. Wi
 off, as on the project's machines, or not yet run after a bulk load) PostgreSQL sorted everything from
 the stretch's start to the head for every batch: a rebuild of 1M events ran at less than half its rate.
 After a bulk load the refresh runs ANALYZE on what changed a lot, and the batch read walks the position
-index instead of sorting; a follower meeting a backlog refreshes them before its next batch.
+index instead of sorting; a follower about to read a backlog refreshes them first.
 """
 
 from __future__ import annotations

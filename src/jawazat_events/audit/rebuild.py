@@ -220,12 +220,8 @@ class Rebuilder:
             # run's tables may have them again (any process's start makes them): they go first.
             secondary = list(dict.fromkeys(index for model in chosen for index in model.indexes()))
             db.create([index.drop() for index in secondary])
-            # The replay reads the store by positions: planned from the events table's statistics.
-            recorder_of(self.app).refresh_statistics()
             self._catch_up_what_they_read(chosen, progress)
             report.head = self.app.recorder.max_notification_id() or 0
-            # Read models made of one aggregate's events per row go aggregate by aggregate, each row
-            # written once; the others follow the store in recording order.
             if processes > 1 and self.run_part is not None and self.conninfo is not None:
                 self.replay_parallel(
                     chosen, processes=processes, report=report, batch_size=batch_size, read_ahead=read_ahead
@@ -450,14 +446,8 @@ def replay_by_aggregate(
     return read
 
 
-def replay(
-    follower: Follower, *, report: RebuildReport, progress: Progress | None = None, head: int | None = None
-) -> None:
-    """Feed the store's events, from the lowest tracking position to `head` (default: the head now),
-    through the follower."""
-    if head is None:
-        head = follower.app.recorder.max_notification_id() or 0
-        report.head = head
+def replay(follower: Follower, *, report: RebuildReport, head: int, progress: Progress | None = None) -> None:
+    """Feed the store's events, from the lowest tracking position to `head`, through the follower."""
     with follower.reading_ahead():
         while True:
             result = follower.step(head=head)

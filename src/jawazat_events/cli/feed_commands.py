@@ -25,7 +25,6 @@ from jawazat_events.cli.root import (
 )
 from jawazat_events.generate import FeedGenerator
 from jawazat_events.services.ingest import IngestReport
-from jawazat_events.store import recorder_of
 
 
 def _lines_with_progress(handle: IO[str], size: int | None, progress: Progress | None) -> Iterator[str]:
@@ -59,9 +58,6 @@ def ingest(
             lines = _lines_with_progress(handle, size, progress)
             for result, event_type in wired.ingestor.ingest_lines(lines):
                 report.add(result, event_type)
-            # After a bulk load the planner would read the store without statistics (autovacuum may be
-            # off or late): the worker's catch-up over it is planned from these.
-            recorder_of(wired.app).refresh_statistics()
     except UnicodeDecodeError as error:
         raise fail(f"error: {file} is not UTF-8 text: {error.reason}", EXIT_USAGE) from None
     except PersistenceError as error:
