@@ -42,9 +42,11 @@ class Settings(BaseSettings):
     # How long a worker's claim on an alert lasts; after it, a dead worker's sends are taken over.
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
     ingest_batch_size: int = Field(default=1000, ge=1, le=10_000)
-    # People kept in a process's aggregate cache, ~2.2 KB each: 20,000 keeps `jawazat ingest` of 1M events
-    # over 250,000 people near 250 MB (50,000 reached 315 MB), at no measured cost in speed.
-    aggregate_cache_size: int = Field(default=20_000, ge=0)
+    # People kept in a process's aggregate cache, 1.1-2.2 KB each; a person the cache dropped costs a reload
+    # (about 90 µs) when a feed names them again. 60,000 holds every person of a 200,000-event feed over
+    # 50,000 people (ingest 25 % faster than with 20,000) and keeps `jawazat ingest` of 1M events over
+    # 250,000 people near 255 MB, now that the id caches are smaller (docs/capacity.md, "Ingest").
+    aggregate_cache_size: int = Field(default=60_000, ge=0)
     projection_batch_size: int = Field(default=1000, ge=1, le=20_000)
     fanout_partitions: int = Field(default=1, ge=1, le=1024)
     # The worker's waits between passes (projections and delivery, each its own loop): on PostgreSQL they

@@ -22,7 +22,7 @@ from jawazat_events.domain.errors import (
 from jawazat_events.domain.identifiers import person_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Visa:
     """A visa as the person's record knows it."""
 
@@ -40,7 +40,7 @@ DETAIL_FIELDS = ("birth_date", "marital_status", "guardian", "mobile", "email", 
 CLEARABLE_DETAILS = ("guardian", "mobile", "email")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonDetails:
     """The person's details as the record stood at some moment: facts at a date, not only now."""
 
