@@ -346,6 +346,15 @@ class Round:
     answer_p50_ms: float
     answer_p99_ms: float
     statuses: dict[str, int]
+    # (seconds from the first acknowledgement, latency ms) per message: when in the run the tail came.
+    timeline: list[tuple[float, float]] = field(default_factory=list)
+
+    def p99_by_window(self, seconds: float = 10.0) -> list[float]:
+        """The p99 latency of the messages acknowledged in each window of the run, in order."""
+        windows: dict[int, list[float]] = {}
+        for offset, latency in self.timeline:
+            windows.setdefault(int(offset // seconds), []).append(latency)
+        return [percentile(windows[k], 0.99) for k in sorted(windows)]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -461,11 +470,12 @@ def run_round(
         arrived_in_the_end = wait_for_messages(sink, expected, fed, 0.0)
         statuses = alert_statuses(url)
         duplicates = sink.duplicates()
-    latencies = [
-        (arrived - fed.acked[event_id]) * 1000
+    timeline = sorted(
+        (fed.acked[event_id] - fed.started, (arrived - fed.acked[event_id]) * 1000)
         for event_id, arrived in arrived_by_id.items()
         if event_id in fed.acked
-    ]
+    )
+    latencies = [latency for _, latency in timeline]
     missing = [e for e in fed.acked if e not in arrived_by_id]
     never = [e for e in missing if e not in arrived_in_the_end]
     status_of = {event_id: statuses.get(alert_id(event_id, SPONSOR, channel)) for event_id in never}
@@ -484,6 +494,7 @@ def run_round(
         answer_p50_ms=percentile(fed.answer_ms, 0.50),
         answer_p99_ms=percentile(fed.answer_ms, 0.99),
         statuses=dict(Counter(statuses.values())),
+        timeline=timeline,
     )
 
 
@@ -548,6 +559,8 @@ def run(args: argparse.Namespace) -> list[str]:
                     f"{result.lost}, still queued {result.queued}, refused at ingest {result.refused}, "
                     f"duplicates {result.duplicates}; alerts {result.statuses}"
                 )
+                by_window = ", ".join(f"{p99:,.0f}" for p99 in result.p99_by_window())
+                log(f"  round {number} ({channel}): p99 ms by 10 s of acknowledgement: {by_window}")
     log(machine_note() + " (at the end)")
     lines = []
     email_p99: float | None = None
