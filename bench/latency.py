@@ -334,7 +334,6 @@ def feed_library(url: str, events: list[dict[str, Any]], rate: float, interval: 
 
 @dataclass
 class Round:
-    latencies_ms: list[float]
     events: int
     acked: int
     arrived: int
@@ -348,6 +347,10 @@ class Round:
     statuses: dict[str, int]
     # (seconds from the first acknowledgement, latency ms) per message: when in the run the tail came.
     timeline: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [latency for _, latency in self.timeline]
 
     def p99_by_window(self, seconds: float = 10.0) -> list[float]:
         """The p99 latency of the messages acknowledged in each window of the run, in order."""
@@ -475,14 +478,12 @@ def run_round(
         for event_id, arrived in arrived_by_id.items()
         if event_id in fed.acked
     )
-    latencies = [latency for _, latency in timeline]
     missing = [e for e in fed.acked if e not in arrived_by_id]
     never = [e for e in missing if e not in arrived_in_the_end]
     status_of = {event_id: statuses.get(alert_id(event_id, SPONSOR, channel)) for event_id in never}
     lost = sum(1 for s in status_of.values() if s not in (None, "pending", "retrying"))
     queued = len(missing) - lost
     return Round(
-        latencies_ms=latencies,
         events=count,
         acked=len(fed.acked),
         arrived=len(arrived_by_id),

@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(default=1000, ge=1, le=10_000)
     # People kept in a process's aggregate cache, 1.1-2.2 KB each; a person the cache dropped costs a reload
     # (about 90 µs) when a feed names them again. 60,000 holds every person of a 200,000-event feed over
-    # 50,000 people (ingest 25 % faster than with 20,000) and keeps `jawazat ingest` of 1M events over
-    # 250,000 people near 255 MB, now that the id caches are smaller (docs/capacity.md, "Ingest").
+    # 50,000 people (`bench.ingest` 1.17 times as fast as with 20,000) and keeps `jawazat ingest` of 1M
+    # events over 250,000 people near 255 MB, now that the id caches are smaller (docs/capacity.md).
     aggregate_cache_size: int = Field(default=60_000, ge=0)
     projection_batch_size: int = Field(default=1000, ge=1, le=20_000)
     fanout_partitions: int = Field(default=1, ge=1, le=1024)
